@@ -1,0 +1,136 @@
+"""The Store contract: everything Paperboy remembers, behind one async protocol.
+
+Two kinds of data live here, and the difference decides how carefully each is kept:
+- caches that can be rebuilt from upstream: papers and summaries;
+- team state that is the source of truth and is never lost or reset: daily post records
+  (claims, which message carried which paper), team reading lists, channel state, and small
+  bookkeeping values (`meta`, e.g. backfill progress).
+
+Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs) and
+`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process). Both pass
+the same contract suite in `tests/store/test_contract.py`; a future store must too.
+Every method is async; implementations keep blocking I/O off the event loop.
+Called by bot.service, bot.digest, bot.schedule and bot.search — never by adapters directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
+
+PostStatus = Literal["claimed", "posted", "empty"]
+
+
+@dataclass(frozen=True)
+class PostItem:
+    """One message of a daily post. `key` is "header" or the paper's arXiv id.
+
+    `message_id` is None while the message is being sent (or if the process died before
+    the platform answered): such an item is never sent again.
+    """
+
+    key: str
+    arxiv_id: str | None
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """The claim for one channel's post on one local date, and what was sent for it."""
+
+    channel: ChatRef
+    day: date
+    status: PostStatus
+    owner: str
+    claimed_at: datetime
+    items: tuple[PostItem, ...] = ()
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The storage contract. `readonly` stores refuse writes with StoreError."""
+
+    readonly: bool
+
+    async def close(self) -> None:
+        """Flush and release files and locks. Safe to call twice."""
+
+    # --- papers (cache) -------------------------------------------------------------
+    async def put_papers(self, papers: Iterable[Paper]) -> None:
+        """Insert or replace papers by arXiv id (newer fields win)."""
+
+    async def get_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
+        """The known papers among `arxiv_ids`, by id; unknown ids are absent."""
+
+    async def all_papers(self) -> list[Paper]:
+        """Every cached paper (for rebuilding the search index)."""
+
+    # --- summaries (cache) ----------------------------------------------------------
+    async def get_summaries(
+        self, arxiv_ids: Iterable[str], summarizer: str, model: str | None
+    ) -> dict[str, Summary]:
+        """Cached summaries made by `summarizer` (+ `model`) for these papers."""
+
+    async def put_summary(self, arxiv_id: str, summarizer: str, summary: Summary) -> None:
+        """Cache one summary under (paper, summarizer, summary.model)."""
+
+    # --- daily posts (team state) ---------------------------------------------------
+    async def claim_post(
+        self, channel: ChatRef, day: date, owner: str, now: datetime
+    ) -> PostRecord | None:
+        """Claim (channel, day). Returns the new record, or None when already claimed."""
+
+    async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
+        """The record for (channel, day), if any."""
+
+    async def record_item(
+        self, channel: ChatRef, day: date, key: str, arxiv_id: str | None,
+        message_id: str | None,
+    ) -> None:
+        """Add or update one item of a claimed post. Called with message_id=None before
+        sending and again with the platform's message id after; a message id also makes
+        `paper_for_message` answer for that message."""
+
+    async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
+        """Mark a claimed post "posted" or "empty"."""
+
+    async def release_post(self, channel: ChatRef, day: date) -> None:
+        """Forget the claim for (channel, day) so it can be posted again (`--force`).
+        Its items stay in the ledger: they were posted."""
+
+    async def posted_ids(self, channel: ChatRef) -> frozenset[str]:
+        """Every arXiv id ever sent (or being sent) to this channel."""
+
+    async def paper_for_message(self, message: ChatRef) -> str | None:
+        """The arXiv id carried by a message the bot posted, or None."""
+
+    # --- team reading list (team state) ---------------------------------------------
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+        """Add `saver` to the team's entry for the paper (creating it with this snapshot).
+        Idempotent per (paper, user). True when something changed."""
+
+    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
+        """Remove that user's save; the entry goes when no savers remain. True if changed."""
+
+    async def saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
+        """The team list, most recently saved first."""
+
+    # --- small state ----------------------------------------------------------------
+    async def get_meta(self, key: str) -> Any:
+        """A JSON value stored under `key` (channel state, backfill progress), or None."""
+
+    async def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON value under `key` (None deletes it)."""
+
+
+def team_key(platform: str, team: str) -> str:
+    """The key a team's list is filed under."""
+    return f"{platform}:{team}"
+
+
+__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "team_key"]
+
