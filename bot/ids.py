@@ -63,5 +63,9 @@ def _normalise(raw: str) -> str:
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    one_line = " ".join(text.split())
+    # Error messages echo user input back into chat: keep it short and mention-proof.
+    one_line = " ".join(text.split()).translate(_NEUTRAL)
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+_NEUTRAL = str.maketrans({"<": "‹", ">": "›", "@": "＠"})
