@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import stamina
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
@@ -35,6 +36,14 @@ def corpus_path() -> Path:
     if not CORPUS.exists():
         pytest.skip("../shared/data corpus is absent (run beside ../shared for this test)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _instant_retries() -> object:
+    # stamina's test mode keeps each policy's attempt bound but waits zero seconds, so a
+    # test of 429s and 500s proves the retry count without sleeping through backoff.
+    with stamina.set_testing(True, attempts=100, cap=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
