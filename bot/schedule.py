@@ -1,0 +1,471 @@
+"""Decide when each channel's daily post runs, and for which local date.
+
+One job: turn every channel's `time`, `timezone` and `days` into calls of
+`post(channel, local_date)` — live through an APScheduler 3.11 cron job per channel, and at
+start through `catch_up()` for a post missed while the bot was down (within a grace window).
+It does not post, build digests or claim anything: `post` is the service's exactly-once post,
+which claims (channel, day) in the Store itself. This module only reads the Store, to leave
+alone a day that already has a record.
+
+Inputs: the channels, `post`, the Store and a clock (`clock()` returns a tz-aware now).
+Outputs: calls of `post`; `next_runs()` for "/papers settings" and the start-up log.
+Called by the running bot (bot.cli `paperboy run`).
+
+Why the clock is a parameter: APScheduler 3.11 reads the time with `datetime.now()` in two
+places — `BaseScheduler._process_jobs` (which jobs are due) and the executor's misfire check
+(`run_coroutine_job`). `_ClockedScheduler` and `_ClockedExecutor` below replace exactly those
+two reads with `clock()`; triggers, job store, coalescing, max_instances and the asyncio timer
+stay APScheduler's own. Production passes no clock and gets `datetime.now(UTC)`, through the
+same code path the tests drive with a clock they move by hand.
+
+Daylight saving time: APScheduler's CronTrigger runs a time inside the spring-forward gap once
+(02:30 Europe/Paris runs at 03:30 CEST, the gap's length later) and a time inside the fall-back
+overlap twice (once per occurrence). The scheduler calls `post` at most once per channel and
+local date, so the second occurrence does nothing. `scheduled_at` — the time `catch_up`
+measures lateness from — shifts a nonexistent time to the first valid one (03:00 CEST) and
+takes the first occurrence of an ambiguous one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.executors.base import MaxInstancesReachedError
+from apscheduler.job import Job
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import WEEKDAYS, ChannelConfig
+from bot.daily import channel_ref
+from bot.errors import ConfigError
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+PostFn = Callable[[ChannelConfig, date], Awaitable[object]]
+
+DEFAULT_GRACE = timedelta(hours=1)
+
+
+def local_today(channel: ChannelConfig, now: datetime) -> date:
+    """The date on the channel's own calendar at the instant `now` (which must be tz-aware)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, got {now!r}")
+    return now.astimezone(_zone(channel)).date()
+
+
+def scheduled_at(channel: ChannelConfig, day: date) -> datetime:
+    """The instant of `channel`'s post on local date `day`, as a datetime in its timezone.
+
+    Pure. On a spring-forward day a time that does not exist on the wall (02:30 when clocks
+    jump from 02:00 to 03:00) becomes the first time that does (03:00). On a fall-back day a
+    time that happens twice (02:30 in Paris, 01:30 in New York) is its first occurrence.
+    Whether `day` is one of the channel's days is not checked here.
+    """
+    zone = _zone(channel)
+    wall = datetime.combine(day, _post_time(channel))
+    # fold=0 picks the first occurrence of an ambiguous wall time (PEP 495).
+    first = wall.replace(tzinfo=zone, fold=0)
+    if _wall(first.astimezone(UTC), zone) == wall:
+        return first
+    return _end_of_gap(wall, zone)
+
+
+class DailyScheduler:
+    """Runs each channel's daily post at its local time; catches up a missed one at start.
+
+    `post(channel, local_date)` is awaited at most once per channel and local date by this
+    scheduler; an exception from it is logged (ERROR, with traceback) and the schedule goes
+    on. `grace` is how late a post may still run: a late timer (machine asleep, loop busy)
+    and `catch_up` both honour it.
+    """
+
+    def __init__(
+        self,
+        channels: Sequence[ChannelConfig],
+        post: PostFn,
+        *,
+        store: Store,
+        clock: Clock | None = None,
+        grace: timedelta = DEFAULT_GRACE,
+    ) -> None:
+        for channel in channels:
+            _validate(channel)  # a typo in config.toml fails at start, not at 09:00
+        self._channels = tuple(channels)
+        self._post = post
+        self._store = store
+        self._clock: Clock = clock or _utc_now
+        self._grace = grace
+        # The last local date `post` was called for, per channel: the guard that makes the
+        # second occurrence of a fall-back time, or the timer firing after `catch_up` posted
+        # the same day, do nothing.
+        self._called: dict[str, date] = {}
+        self._scheduler: _ClockedScheduler | None = None
+        self._executor: _ClockedExecutor | None = None
+
+    async def start(self) -> None:
+        """Schedule every channel, then catch up a post missed within the grace window.
+
+        Must be awaited inside the running event loop (APScheduler binds to it).
+        """
+        if self._scheduler is not None:
+            raise RuntimeError("DailyScheduler.start() was already called")
+        self._executor = _ClockedExecutor(self._now)
+        self._scheduler = _ClockedScheduler(
+            self._now,
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": self._executor},
+            timezone=ZoneInfo("UTC"),
+        )
+        # The first run is strictly after now: a time at or before now belongs to catch_up,
+        # so the two never both decide about the same instant.
+        after_now = self._now() + timedelta(microseconds=1)
+        for channel in self._channels:
+            if not channel.days:
+                log.info("%s: no posting days configured; no daily post", _label(channel))
+                continue
+            trigger = _trigger(channel)
+            self._scheduler.add_job(
+                self._run_scheduled,
+                trigger,
+                args=(channel,),
+                id=f"daily:{channel.name}",
+                name=f"{_label(channel)} daily post",
+                misfire_grace_time=max(1, int(self._grace.total_seconds())),
+                coalesce=True,
+                max_instances=1,
+                next_run_time=trigger.get_next_fire_time(None, after_now),
+            )
+        self._scheduler.start()
+        runs = self.next_runs()
+        for channel in self._channels:
+            if channel.name in runs:
+                log.info("%s: next daily post at %s", _label(channel), runs[channel.name])
+        await self.catch_up()
+
+    async def catch_up(self) -> list[tuple[str, date]]:
+        """Post, for each channel, an unposted day whose time passed at most `grace` ago.
+
+        Only the most recent scheduled time is considered: today's, or yesterday's when
+        today's has not come yet (a 23:30 post seen at 00:10). A day that already has a
+        record in the store (claimed, posted or empty) is left to it. A day missed by more
+        than `grace` is not posted; one INFO line says so. Returns (channel name, local date)
+        for every post that completed.
+        """
+        now = self._now()
+        done: list[tuple[str, date]] = []
+        for channel in self._channels:
+            day, when = _latest_slot(channel, now)
+            if not _is_posting_day(channel, day):
+                continue
+            if await self._store.get_post(channel_ref(channel), day) is not None:
+                continue
+            late = now - when
+            if late > self._grace:
+                log.info(
+                    "%s: missed the %s %s post on %s by %s (grace %s); not catching up",
+                    _label(channel), channel.time, channel.timezone, day.isoformat(),
+                    _duration(late), _duration(self._grace),
+                )
+                continue
+            log.info(
+                "%s: catching up the %s %s post on %s (%s late, grace %s)",
+                _label(channel), channel.time, channel.timezone, day.isoformat(),
+                _duration(late), _duration(self._grace),
+            )
+            if await self._call_post(channel, day):
+                done.append((channel.name, day))
+        return done
+
+    def next_runs(self) -> dict[str, datetime]:
+        """Channel name → the next time its post runs, in the channel's timezone.
+
+        Before `start()` this is computed from the clock; channels with no days are absent.
+        A fall-back repeat of a time already posted today is skipped: it will do nothing.
+        """
+        runs: dict[str, datetime] = {}
+        now = self._now()
+        for channel in self._channels:
+            if not channel.days:
+                continue
+            trigger = _trigger(channel)
+            job = self._job(channel)
+            when = job.next_run_time if job is not None else trigger.get_next_fire_time(
+                None, now + timedelta(microseconds=1)
+            )
+            while when is not None and self._called.get(channel.name) == local_today(
+                channel, when
+            ):
+                when = trigger.get_next_fire_time(when, when)
+            if when is not None:
+                runs[channel.name] = when.astimezone(_zone(channel))
+        return runs
+
+    async def run_due(self) -> None:
+        """Run, now, every post that is due at `clock()`, and wait until those posts finish.
+
+        The scheduler's own timer does the same when it fires; this lets a caller that has
+        moved the clock (tests) or knows time jumped (resume from sleep) not wait for it.
+        """
+        if self._scheduler is None or self._executor is None:
+            raise RuntimeError("DailyScheduler.run_due() needs start() first")
+        self._scheduler.wakeup_now()
+        await self._executor.join()
+
+    async def shutdown(self) -> None:
+        """Stop scheduling; a post already running is awaited, not cut off mid-message."""
+        scheduler, executor = self._scheduler, self._executor
+        if scheduler is None or executor is None:
+            return
+        self._scheduler = self._executor = None
+        scheduler.pause()
+        await executor.join()
+        scheduler.shutdown(wait=False)
+        # AsyncIOScheduler.shutdown only queues the real work with call_soon_threadsafe;
+        # one turn of the loop lets it run, so the scheduler is stopped when we return.
+        await asyncio.sleep(0)
+
+    # --- internals ------------------------------------------------------------------
+    async def _run_scheduled(self, channel: ChannelConfig) -> None:
+        # The date is that of the latest scheduled time, not of "now": a run delayed past
+        # midnight (within grace) still posts for the day it was scheduled for.
+        day, _ = _latest_slot(channel, self._now())
+        if not _is_posting_day(channel, day):
+            log.debug("%s: %s is not a posting day", _label(channel), day)
+            return
+        await self._call_post(channel, day)
+
+    async def _call_post(self, channel: ChannelConfig, day: date) -> bool:
+        """Await post once for (channel, day); True when it returned without raising."""
+        if self._called.get(channel.name) == day:
+            log.debug("%s: already ran for %s (DST repeat or caught up)", _label(channel), day)
+            return False
+        # Marked before awaiting, with no await in between, so the timer and catch_up
+        # cannot both start a post for the same day; a failed post is not retried by the
+        # scheduler (the service and its claim decide about retries).
+        self._called[channel.name] = day
+        try:
+            await self._post(channel, day)
+        except Exception:
+            log.exception("%s: the daily post for %s failed", _label(channel), day.isoformat())
+            return False
+        return True
+
+    def _now(self) -> datetime:
+        # Always UTC: Python compares and subtracts two datetimes that share a tzinfo by
+        # their wall readings, ignoring the offset, which is wrong across a DST change
+        # (02:15 CET, after the fall-back, would sort before 02:30 CEST). Arithmetic
+        # between UTC and a channel's zone goes through real instants.
+        return self._clock().astimezone(UTC)
+
+    def _job(self, channel: ChannelConfig) -> Job | None:
+        if self._scheduler is None:
+            return None
+        return self._scheduler.get_job(f"daily:{channel.name}")
+
+
+class _ClockedScheduler(AsyncIOScheduler):
+    """AsyncIOScheduler whose idea of "now" is `clock()` instead of `datetime.now()`.
+
+    The seam: APScheduler 3.11 has no clock hook; `BaseScheduler._process_jobs` reads
+    `datetime.now(self.timezone)` inline. This override does what that method does for an
+    in-memory store — find due jobs, compute run times (the last only, when coalescing),
+    submit them, move each job to its next fire time, return the seconds until the next
+    one — with the time taken from `clock()` (DailyScheduler._now: aware, in UTC). It
+    builds no scheduler events (nothing here listens to them). Everything else — triggers,
+    job store, executor instance limits, the asyncio timer — is APScheduler's.
+    """
+
+    def __init__(self, clock: Clock, **options: object) -> None:
+        super().__init__(**options)
+        self._clock = clock
+
+    def wakeup_now(self) -> None:
+        """`wakeup()` without its hop through call_soon_threadsafe: we are on the loop."""
+        self._stop_timer()
+        self._start_timer(self._process_jobs())
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_PAUSED:
+            return None
+        now = self._clock()
+        next_wakeup: datetime | None = None
+        with self._jobstores_lock:
+            for alias, jobstore in self._jobstores.items():
+                for job in jobstore.get_due_jobs(now):
+                    run_times = job._get_run_times(now)
+                    if job.coalesce:
+                        run_times = run_times[-1:]
+                    if not run_times:
+                        continue
+                    try:
+                        self._lookup_executor(job.executor).submit_job(job, run_times)
+                    except MaxInstancesReachedError:
+                        self._logger.warning(
+                            'Execution of job "%s" skipped: it is still running', job
+                        )
+                    following = job.trigger.get_next_fire_time(run_times[-1], now)
+                    if following is None:
+                        self.remove_job(job.id, alias)
+                    else:
+                        job._modify(next_run_time=following)
+                        jobstore.update_job(job)
+                upcoming = jobstore.get_next_run_time()
+                if upcoming is not None:
+                    upcoming = upcoming.astimezone(UTC)  # instants, not wall readings
+                    if next_wakeup is None or upcoming < next_wakeup:
+                        next_wakeup = upcoming
+        if next_wakeup is None:
+            return None
+        return max((next_wakeup - self._clock()).total_seconds(), 0.0)
+
+
+class _ClockedExecutor(AsyncIOExecutor):
+    """AsyncIOExecutor whose misfire check reads `clock()`; it runs coroutine jobs only.
+
+    The seam's second half: APScheduler's `run_coroutine_job` decides "too late to run"
+    with `datetime.now(timezone.utc)`, which would drop every run of a test clock set in
+    the past. `clock()` is DailyScheduler._now (aware, in UTC). Instance counting
+    (`submit_job`, max_instances) stays in BaseExecutor.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        task = self._eventloop.create_task(self._run(job, run_times))
+        self._pending_futures.add(task)
+        task.add_done_callback(self._pending_futures.discard)
+
+    async def _run(self, job: Job, run_times: list[datetime]) -> None:
+        try:
+            for run_time in run_times:
+                late = self._clock() - run_time.astimezone(UTC)
+                grace = job.misfire_grace_time
+                if grace is not None and late > timedelta(seconds=grace):
+                    log.warning(
+                        "%s: the %s run is %s late, past its grace of %s; skipped",
+                        job.name, run_time.isoformat(), _duration(late),
+                        _duration(timedelta(seconds=grace)),
+                    )
+                    continue
+                await job.func(*job.args, **job.kwargs)
+        finally:
+            # Nothing listens to job events, so none are built; this only releases the
+            # instance slot that max_instances counts.
+            self._run_job_success(job.id, [])
+
+    async def join(self) -> None:
+        """Wait until every run submitted so far (and any it led to) has finished."""
+        while pending := [f for f in self._pending_futures if not f.done()]:
+            await asyncio.wait(pending)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _zone(channel: ChannelConfig) -> ZoneInfo:
+    return ZoneInfo(channel.timezone)
+
+
+def _post_time(channel: ChannelConfig) -> time:
+    return time.fromisoformat(channel.time)
+
+
+def _validate(channel: ChannelConfig) -> None:
+    key = f"channels.{channel.name}"
+    try:
+        _zone(channel)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown timezone {channel.timezone!r} (use an IANA name like Europe/Paris)",
+            key=f"{key}.timezone",
+        ) from exc
+    try:
+        at = _post_time(channel)
+    except ValueError as exc:
+        raise ConfigError(f"time {channel.time!r} is not HH:MM", key=f"{key}.time") from exc
+    if at.second or at.microsecond:
+        raise ConfigError(f"time {channel.time!r} is not HH:MM", key=f"{key}.time")
+    unknown = [d for d in channel.days if d.lower() not in WEEKDAYS]
+    if unknown:
+        raise ConfigError(
+            f"unknown day(s) {', '.join(unknown)} (use {', '.join(WEEKDAYS)})",
+            key=f"{key}.days",
+        )
+
+
+def _trigger(channel: ChannelConfig) -> CronTrigger:
+    at = _post_time(channel)
+    return CronTrigger(
+        day_of_week=",".join(d.lower() for d in channel.days),
+        hour=at.hour,
+        minute=at.minute,
+        timezone=_zone(channel),
+    )
+
+
+def _is_posting_day(channel: ChannelConfig, day: date) -> bool:
+    return WEEKDAYS[day.weekday()] in {d.lower() for d in channel.days}
+
+
+def _latest_slot(channel: ChannelConfig, now: datetime) -> tuple[date, datetime]:
+    """The most recent scheduled time at or before `now`: today's, else yesterday's."""
+    now = now.astimezone(UTC)  # see DailyScheduler._now: compare instants, not wall readings
+    today = local_today(channel, now)
+    when = scheduled_at(channel, today)
+    if when <= now:
+        return today, when
+    yesterday = today - timedelta(days=1)
+    return yesterday, scheduled_at(channel, yesterday)
+
+
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The naive wall-clock reading of `instant` in `zone`."""
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The first existing instant after the spring-forward gap that swallowed `wall`.
+
+    In a gap, fold=0 reads `wall` with the offset from before the jump and fold=1 with the
+    one after (PEP 495), so the jump lies between those two instants. Bisect to the second
+    (tz transitions fall on whole seconds).
+    """
+    before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # its wall reading < wall
+    after = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)  # its wall reading > wall
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) // 2
+        if _wall(middle, zone) >= wall:
+            after = middle
+        else:
+            before = middle
+    return after.astimezone(zone)
+
+
+def _label(channel: ChannelConfig) -> str:
+    return channel.name if channel.name.startswith("#") else f"#{channel.name}"
+
+
+def _duration(span: timedelta) -> str:
+    """'3h 10m', '1h', '20m', '45s' — for log lines a person reads."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"{minutes}m"
+    return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+
+
+__all__ = ["DEFAULT_GRACE", "DailyScheduler", "local_today", "scheduled_at"]
