@@ -1,0 +1,499 @@
+"""TinyDBStore on a real disk: persistence, the process lock, read-only use, corruption,
+crashes mid-write and a file layout whose write cost stays small.
+
+Other processes are real ones (tests/store/_holder.py), synchronised on the lines they print,
+never on sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StoreError, StoreLocked
+from bot.models import ChatRef, Summary
+from bot.store import PostItem, Store
+from bot.store.tinydb import TinyDBStore
+
+from ._factories import CHANNEL, DAY, T0, full_paper, paper, saver
+
+HOLDER = Path(__file__).with_name("_holder.py")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def existing_dir(data_dir: Path) -> Path:
+    data_dir.mkdir()
+    return data_dir
+
+
+def _files(root: Path, pattern: str) -> list[str]:
+    """The files under `root` matching `pattern`, as sorted relative paths."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob(pattern))
+
+
+@pytest.fixture
+async def writer(data_dir: Path) -> AsyncIterator[TinyDBStore]:
+    store = await TinyDBStore.open(data_dir)
+    yield store
+    await store.close()
+
+
+@asynccontextmanager
+async def _other_process(data_dir: Path, mode: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A second Paperboy process on `data_dir`, killed on the way out."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(HOLDER), str(data_dir), mode,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.communicate()
+
+
+async def _wait_ready(process: asyncio.subprocess.Process) -> int:
+    assert process.stdout is not None
+    line = (await process.stdout.readline()).decode()
+    if not line.startswith("ready "):
+        _, err = await process.communicate()
+        raise AssertionError(f"the other process did not start: {err.decode()}")
+    return int(line.split()[1])
+
+
+# --- persistence ------------------------------------------------------------------------
+
+MESSAGE = ChatRef("slack", "T1", "C1", "100.2")
+SUMMARY = Summary("A TL;DR.", "llm", "gpt-4o-mini")
+
+
+@pytest.fixture
+async def reopened(data_dir: Path) -> AsyncIterator[TinyDBStore]:
+    """A store that was filled with one of everything, closed and opened again."""
+    first = await TinyDBStore.open(data_dir)
+    await first.put_papers([full_paper(), paper("hep-th/9901001")])
+    await first.put_summary("2505.01234", "llm", SUMMARY)
+    await first.claim_post(CHANNEL, DAY, "host-1", T0)
+    await first.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await first.finish_post(CHANNEL, DAY, "posted")
+    yesterday = DAY - timedelta(days=1)
+    await first.claim_post(CHANNEL, yesterday, "host-1", T0)
+    await first.record_item(CHANNEL, yesterday, "2505.00001", "2505.00001", "99.1")
+    await first.release_post(CHANNEL, yesterday)
+    await first.save("slack", "T1", full_paper(), saver("ana", where=MESSAGE))
+    await first.set_meta("backfill", {"until": "2025-05-01"})
+    await first.close()
+    second = await TinyDBStore.open(data_dir)
+    yield second
+    await second.close()
+
+
+async def test_papers_survive_reopening(reopened: Store) -> None:
+    assert await reopened.get_papers(["2505.01234", "hep-th/9901001"]) == {
+        "2505.01234": full_paper(),
+        "hep-th/9901001": paper("hep-th/9901001"),
+    }
+
+
+async def test_summaries_survive_reopening(reopened: Store) -> None:
+    found = await reopened.get_summaries(["2505.01234"], "llm", "gpt-4o-mini")
+    assert found == {"2505.01234": SUMMARY}
+
+
+async def test_post_records_survive_reopening(reopened: Store) -> None:
+    record = await reopened.get_post(CHANNEL, DAY)
+    fields = (record.status, record.claimed_at, record.items) if record else None
+    assert fields == ("posted", T0, (PostItem("2505.01234", "2505.01234", "100.2"),))
+
+
+async def test_released_items_survive_reopening(reopened: Store) -> None:
+    assert await reopened.posted_ids(CHANNEL) == {"2505.01234", "2505.00001"}
+
+
+async def test_message_index_survives_reopening(reopened: Store) -> None:
+    assert await reopened.paper_for_message(MESSAGE) == "2505.01234"
+
+
+async def test_team_list_survives_reopening(reopened: Store) -> None:
+    [entry] = await reopened.saved_papers("slack", "T1")
+    assert (entry.paper, entry.savers) == (full_paper(), (saver("ana", where=MESSAGE),))
+
+
+async def test_meta_survives_reopening(reopened: Store) -> None:
+    assert await reopened.get_meta("backfill") == {"until": "2025-05-01"}
+
+
+# --- one writing process ----------------------------------------------------------------
+
+
+async def test_second_writer_in_the_same_process_is_refused_naming_our_pid(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    with pytest.raises(StoreLocked, match=f"pid {os.getpid()}: "):
+        await TinyDBStore.open(data_dir)
+
+
+async def test_refusal_names_the_directory_and_what_to_do(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    with pytest.raises(StoreLocked) as refused:
+        await TinyDBStore.open(data_dir)
+    assert str(refused.value).startswith(f"data directory {data_dir} is in use by paperboy") and (
+        str(refused.value).endswith("; stop it or use another --data dir")
+    )
+
+
+async def test_writer_in_another_process_refuses_us_naming_its_pid_and_command(
+    data_dir: Path,
+) -> None:
+    async with _other_process(data_dir, "hold") as other:
+        pid = await _wait_ready(other)
+        with pytest.raises(StoreLocked, match=f"pid {pid}: _holder.py {data_dir} hold"):
+            await TinyDBStore.open(data_dir)
+
+
+async def test_another_process_is_refused_while_we_write(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    async with _other_process(data_dir, "hold") as other:
+        _, err = await other.communicate()
+    assert f"StoreLocked: data directory {data_dir} is in use by paperboy (pid {os.getpid()}" in (
+        err.decode()
+    )
+
+
+async def test_lock_is_released_on_close(data_dir: Path) -> None:
+    first = await TinyDBStore.open(data_dir)
+    await first.close()
+    second = await TinyDBStore.open(data_dir)
+    await second.set_meta("k", 1)
+    assert await second.get_meta("k") == 1
+    await second.close()
+
+
+async def test_lock_of_a_killed_writer_does_not_block_the_next(data_dir: Path) -> None:
+    async with _other_process(data_dir, "hold") as other:
+        await _wait_ready(other)
+        other.kill()
+        await other.wait()
+    assert (data_dir / "paperboy.lock").exists()  # the file stays; only the flock mattered
+    store = await TinyDBStore.open(data_dir)
+    await store.set_meta("k", 1)
+    assert await store.get_meta("k") == 1
+    await store.close()
+
+
+async def test_closed_store_refuses_calls(data_dir: Path) -> None:
+    store = await TinyDBStore.open(data_dir)
+    await store.close()
+    with pytest.raises(StoreError, match="closed"):
+        await store.get_meta("k")
+
+
+async def test_file_io_runs_on_one_worker_thread_off_the_event_loop(
+    writer: TinyDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: set[str] = set()
+    real_replace = os.replace
+
+    def spying_replace(src: str, dst: str) -> None:
+        threads.add(threading.current_thread().name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spying_replace)
+    await asyncio.gather(*(writer.set_meta(f"k{n}", n) for n in range(10)),
+                         writer.save("slack", "T1", paper(), saver("ana")))
+    assert threads == {"paperboy-store_0"}
+
+
+# --- read-only use ----------------------------------------------------------------------
+
+
+async def test_readonly_store_reads_while_a_writer_holds_the_lock(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    await writer.save("slack", "T1", paper(), saver("ana"))
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    listed = await reader.saved_papers("slack", "T1")
+    await reader.close()
+    assert [e.paper.arxiv_id for e in listed] == ["2505.01234"]
+
+
+async def test_readonly_store_sees_later_writes(writer: TinyDBStore, data_dir: Path) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    await writer.set_meta("k", "first")
+    await reader.get_meta("k")
+    await writer.set_meta("k", "later")
+    seen = await reader.get_meta("k")
+    await reader.close()
+    assert seen == "later"
+
+
+async def test_readonly_store_sees_later_saves(writer: TinyDBStore, data_dir: Path) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    await writer.save("slack", "T1", paper("2505.00001"), saver("ana"))
+    await reader.saved_papers("slack", "T1")
+    await writer.save("slack", "T1", paper("2505.00002"), saver("ana", minutes=1))
+    listed = await reader.saved_papers("slack", "T1")
+    await reader.close()
+    assert [e.paper.arxiv_id for e in listed] == ["2505.00002", "2505.00001"]
+
+
+async def test_readonly_store_takes_no_lock(existing_dir: Path) -> None:
+    reader = await TinyDBStore.open(existing_dir, readonly=True)
+    store = await TinyDBStore.open(existing_dir)
+    await store.close()
+    await reader.close()
+    assert reader.readonly is True
+
+
+async def test_readonly_store_of_a_missing_directory_is_refused(data_dir: Path) -> None:
+    with pytest.raises(StoreError, match=f"{data_dir} does not exist"):
+        await TinyDBStore.open(data_dir, readonly=True)
+
+
+WRITES: dict[str, Callable[[Store], Awaitable[object]]] = {
+    "put_papers": lambda s: s.put_papers([paper()]),
+    "put_summary": lambda s: s.put_summary("2505.01234", "llm", SUMMARY),
+    "claim_post": lambda s: s.claim_post(CHANNEL, DAY, "h", T0),
+    "record_item": lambda s: s.record_item(CHANNEL, DAY, "header", None, "1"),
+    "finish_post": lambda s: s.finish_post(CHANNEL, DAY, "posted"),
+    "release_post": lambda s: s.release_post(CHANNEL, DAY),
+    "save": lambda s: s.save("slack", "T1", paper(), saver("ana")),
+    "unsave": lambda s: s.unsave("slack", "T1", "2505.01234", "ana"),
+    "set_meta": lambda s: s.set_meta("k", 1),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+async def test_readonly_store_refuses_every_write(
+    write: Callable[[Store], Awaitable[object]], writer: TinyDBStore, data_dir: Path
+) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    with pytest.raises(StoreError, match="read-only"):
+        await write(reader)
+    await reader.close()
+
+
+async def test_reader_never_sees_a_torn_file_while_another_process_writes(
+    data_dir: Path,
+) -> None:
+    async with _other_process(data_dir, "count") as other:
+        await _wait_ready(other)
+        assert other.stdout is not None
+        await other.stdout.readline()  # the first value is on disk
+        reader = await TinyDBStore.open(data_dir, readonly=True)
+        seen = [(await reader.get_meta("n"))["i"] for _ in range(300)]
+        await reader.close()
+    assert seen == sorted(seen)
+
+
+# --- unreadable files -------------------------------------------------------------------
+
+CORRUPT_READS: dict[str, tuple[str, Callable[[Store], Awaitable[object]]]] = {
+    "meta": ("meta.json", lambda s: s.get_meta("k")),
+    "papers": ("papers/2505.json", lambda s: s.get_papers(["2505.01234"])),
+    "list": ("lists/slack/T1/2505-0.json", lambda s: s.saved_papers("slack", "T1")),
+    "posts": ("posts/slack/T1/C1/2025.json", lambda s: s.posted_ids(CHANNEL)),
+}
+
+
+@pytest.mark.parametrize("relative, read", CORRUPT_READS.values(), ids=CORRUPT_READS.keys())
+async def test_corrupt_file_raises_store_error_naming_it(
+    relative: str, read: Callable[[Store], Awaitable[object]], writer: TinyDBStore, data_dir: Path
+) -> None:
+    path = data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'{"meta": {"k": {"value": 1}')
+    with pytest.raises(StoreError, match=f"{path} is corrupt"):
+        await read(writer)
+
+
+async def test_write_over_a_corrupt_file_is_refused(writer: TinyDBStore, data_dir: Path) -> None:
+    (data_dir / "meta.json").write_bytes(b"\x00\x01 not json")
+    with pytest.raises(StoreError, match=r"meta\.json is corrupt"):
+        await writer.set_meta("k", 2)
+
+
+async def test_corrupt_file_is_left_untouched(writer: TinyDBStore, data_dir: Path) -> None:
+    (data_dir / "meta.json").write_bytes(b"\x00\x01 not json")
+    with pytest.raises(StoreError):
+        await writer.set_meta("k", 2)
+    assert (data_dir / "meta.json").read_bytes() == b"\x00\x01 not json"
+
+
+async def test_json_that_is_not_a_data_file_is_refused(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    (data_dir / "meta.json").write_text("[1, 2, 3]")
+    with pytest.raises(StoreError, match="is not a Paperboy data file"):
+        await writer.get_meta("k")
+
+
+async def test_empty_file_reads_as_empty(writer: TinyDBStore, data_dir: Path) -> None:
+    (data_dir / "meta.json").write_bytes(b"")
+    assert await writer.get_meta("k") is None
+
+
+# --- crashes mid-write ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync"])
+async def test_failed_write_keeps_the_previous_value_on_disk(
+    failing: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await TinyDBStore.open(data_dir)
+    await store.set_meta("k", "old")
+    with monkeypatch.context() as patch:
+        patch.setattr(os, failing, _disk_full)
+        with pytest.raises(StoreError, match=r"cannot write .*meta\.json"):
+            await store.set_meta("k", "new")
+    await store.close()
+    store = await TinyDBStore.open(data_dir)
+    assert await store.get_meta("k") == "old"
+    await store.close()
+
+
+async def test_failed_write_keeps_the_previous_value_in_the_open_store(
+    writer: TinyDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await writer.save("slack", "T1", paper(), saver("ana"))
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", _disk_full)
+        with pytest.raises(StoreError):
+            await writer.save("slack", "T1", paper(), saver("bob", minutes=1))
+    [entry] = await writer.saved_papers("slack", "T1")
+    assert [s.user for s in entry.savers] == ["ana"]
+
+
+async def test_failed_write_leaves_no_temp_file(
+    writer: TinyDBStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", _disk_full)
+        with pytest.raises(StoreError):
+            await writer.set_meta("k", "new")
+    assert _files(data_dir, "*.tmp") == []
+
+
+async def test_writer_killed_mid_write_leaves_its_last_finished_value(data_dir: Path) -> None:
+    async with _other_process(data_dir, "count") as other:
+        await _wait_ready(other)
+        assert other.stdout is not None
+        finished = 0
+        while finished < 30:
+            finished = int(await other.stdout.readline())
+        other.kill()
+        await other.wait()
+    store = await TinyDBStore.open(data_dir)
+    value = await store.get_meta("n")
+    await store.close()
+    assert value["i"] >= finished
+
+
+async def test_writes_leave_no_temp_files(writer: TinyDBStore, data_dir: Path) -> None:
+    await writer.put_papers(paper(f"25{m:02d}.00001") for m in range(1, 13))
+    await writer.save("slack", "T1", paper(), saver("ana"))
+    await writer.claim_post(CHANNEL, DAY, "h", T0)
+    await writer.set_meta("k", 1)
+    assert _files(data_dir, "*.tmp") == []
+
+
+async def test_temp_file_left_by_a_crash_is_removed_when_a_writer_opens(
+    existing_dir: Path,
+) -> None:
+    leftover = existing_dir / ".meta.json.k2j3h4.tmp"
+    leftover.write_bytes(b'{"meta": {"k": {"val')
+    store = await TinyDBStore.open(existing_dir)
+    await store.close()
+    assert not leftover.exists()
+
+
+def _disk_full(*args: object) -> None:
+    raise OSError(28, "No space left on device")
+
+
+# --- layout -----------------------------------------------------------------------------
+
+MONTHS = [f"{year % 100:02d}{month:02d}" for year in (2024, 2025) for month in range(1, 13)]
+
+
+async def test_papers_are_split_into_one_file_per_month(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    await writer.put_papers(paper(f"{MONTHS[n % 24]}.{n:05d}") for n in range(2000))
+    assert sorted(p.stem for p in (data_dir / "papers").glob("*.json")) == sorted(MONTHS)
+
+
+async def test_no_paper_file_grows_with_the_whole_cache(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    await writer.put_papers(paper(f"{MONTHS[n % 24]}.{n:05d}") for n in range(2000))
+    sizes = [p.stat().st_size for p in (data_dir / "papers").glob("*.json")]
+    assert max(sizes) < sum(sizes) / 20
+
+
+async def test_team_list_is_split_by_paper_month(writer: TinyDBStore, data_dir: Path) -> None:
+    for n in range(240):
+        await writer.save("slack", "T1", paper(f"{MONTHS[n % 24]}.{n:05d}"), saver("ana"))
+    files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
+    assert files == sorted(f"{month}-0.json" for month in MONTHS)
+
+
+async def test_team_list_month_is_split_by_arxiv_number(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    for number in (1, 4999, 5000, 12345, 24999):
+        await writer.save("slack", "T1", paper(f"2505.{number:05d}"), saver("ana"))
+    files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
+    assert files == ["2505-0.json", "2505-1.json", "2505-2.json", "2505-4.json"]
+
+
+async def test_old_style_list_entries_share_one_file(
+    writer: TinyDBStore, data_dir: Path
+) -> None:
+    for arxiv_id in ("hep-th/9901001", "math.ag/0301001", "0704.0001"):
+        await writer.save("slack", "T1", paper(arxiv_id), saver("ana"))
+    files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
+    assert files == ["0704-0.json", "old.json"]
+
+
+async def test_posts_are_filed_per_channel_and_year(writer: TinyDBStore, data_dir: Path) -> None:
+    for day in (date(2024, 12, 31), date(2025, 1, 1)):
+        await writer.claim_post(CHANNEL, day, "h", T0)
+    assert _files(data_dir, "posts/**/*.json") == [
+        "posts/slack/T1/C1/2024.json",
+        "posts/slack/T1/C1/2025.json",
+    ]
+
+
+async def test_chat_ids_cannot_lead_outside_the_data_directory(
+    writer: TinyDBStore, data_dir: Path, tmp_path: Path
+) -> None:
+    hostile = ChatRef("slack", "../..", "../../../escape")
+    await writer.claim_post(hostile, DAY, "h", T0)
+    await writer.save("slack", "/etc", paper(), saver("ana"))
+    assert {path.split("/")[0] for path in _files(tmp_path, "*.json")} == {"data"}
+
+
+async def test_hostile_chat_ids_still_round_trip(writer: TinyDBStore) -> None:
+    hostile = ChatRef("slack", "../..", "../../../escape")
+    await writer.claim_post(hostile, DAY, "h", T0)
+    record = await writer.get_post(hostile, DAY)
+    assert record is not None and record.channel == hostile
