@@ -1,0 +1,566 @@
+"""Specification of the TL;DR chain: HF summary, then an OpenAI-compatible LLM, then the
+offline extractive TL;DR — with the LLM faked at the HTTP boundary (httpx.MockTransport, and
+one real local aiohttp server), answering in the /v1/chat/completions shape."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.config import SummariesConfig
+from bot.models import Paper, Summary
+from bot.store.memory import MemoryStore
+from bot.summarize import Summarizer, extractive_tldr, split_sentences
+from tests.conftest import corpus_path
+from tests.fakes import FakeServer
+
+KEY = "sk-test-0123456789abcdef-secret"
+MODEL = "tiny-llm"
+
+ABSTRACT = (
+    "Large language models are increasingly used as agents, e.g. for web browsing, yet "
+    "they fail on long tasks (Smith et al. 2024). Prior work scales context to 3.5 million "
+    "tokens. In this paper, we propose MemoNav, a memory module that lets agents revisit "
+    "pages. Experiments on 12 benchmarks show gains of 8.5 points."
+)
+
+
+def _paper(arxiv_id: str = "2509.00001", *, abstract: str = ABSTRACT, **fields: object) -> Paper:
+    return Paper(
+        arxiv_id=arxiv_id,
+        title=str(fields.pop("title", "MemoNav: Memory for Web Agents")),
+        abstract=abstract,
+        authors=("Ada Lovelace",),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _completion(content: str) -> dict[str, object]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1760000000,
+        "model": MODEL,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content},
+             "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 200, "completion_tokens": 30, "total_tokens": 230},
+    }
+
+
+class FakeLLM:
+    """An OpenAI-compatible endpoint behind httpx.MockTransport.
+
+    `answer` decides each reply from the request: a string (the content), an int (that
+    HTTP status), or an httpx.Response. `hold` makes requests wait until `release` is set;
+    `in_flight` / `max_in_flight` count concurrent requests; `hang` never answers.
+    """
+
+    def __init__(self, answer: Callable[[httpx.Request], object] | str = "MemoNav adds a "
+                 "memory module that lets web agents revisit pages.") -> None:
+        self.answer = answer
+        self.requests: list[httpx.Request] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.hold = False
+        self.release = asyncio.Event()
+        self.busy_at = 2
+        self.busy = asyncio.Event()  # set once `busy_at` requests are in flight together
+        self.hang = False
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(self._handle))
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.in_flight >= self.busy_at:
+            self.busy.set()
+        try:
+            if self.hang:
+                await asyncio.Event().wait()  # never answers; the caller's deadline ends it
+            if self.hold:
+                await self.release.wait()
+            reply = self.answer(request) if callable(self.answer) else self.answer
+        finally:
+            self.in_flight -= 1
+        if isinstance(reply, httpx.Response):
+            return reply
+        if isinstance(reply, int):
+            return httpx.Response(reply, json={"error": {"message": "injected"}})
+        return httpx.Response(200, json=_completion(str(reply)))
+
+
+def _config(base_url: str = "http://llm.test/v1", **fields: object) -> SummariesConfig:
+    return SummariesConfig(base_url=base_url, model=MODEL, **fields)  # type: ignore[arg-type]
+
+
+# --- extractive --------------------------------------------------------------------------
+
+
+def test_extractive_picks_the_contribution_sentence_over_background() -> None:
+    tldr = extractive_tldr(_paper())
+    assert tldr.startswith("In this paper, we propose MemoNav")
+
+
+def test_extractive_adds_the_next_sentence_when_both_fit() -> None:
+    tldr = extractive_tldr(_paper())
+    assert tldr.endswith("Experiments on 12 benchmarks show gains of 8.5 points.")
+
+
+def test_sentences_are_not_split_at_eg_et_al_or_decimals() -> None:
+    sentences = split_sentences(ABSTRACT)
+    assert len(sentences) == 4
+
+
+def test_sentences_are_not_split_after_initials() -> None:
+    sentences = split_sentences("Built on work by J. Smith and A. B. Jones. We propose X.")
+    assert sentences == ["Built on work by J. Smith and A. B. Jones.", "We propose X."]
+
+
+def test_extractive_prefers_we_introduce_over_a_result_sentence() -> None:
+    abstract = ("We show that agents forget. We introduce Recall, a cache for agents. "
+                "We find it helps.")
+    assert extractive_tldr(_paper(abstract=abstract)).startswith("We introduce Recall")
+
+
+def test_extractive_without_a_contribution_cue_takes_the_first_sentence() -> None:
+    abstract = "Robots fall over on ice. Ice is slippery."
+    assert extractive_tldr(_paper(abstract=abstract)) == abstract
+
+
+def test_extractive_cuts_a_long_sentence_at_a_word_boundary() -> None:
+    words = " ".join(f"word{i}" for i in range(100))
+    tldr = extractive_tldr(_paper(abstract=f"We propose {words}."))
+    assert tldr == ("We propose " + " ".join(f"word{i}" for i in range(100)))[:299].rsplit(
+        " ", 1)[0] + "…"
+
+
+def test_extractive_is_at_most_300_characters() -> None:
+    words = " ".join(f"word{i}" for i in range(100))
+    assert len(extractive_tldr(_paper(abstract=f"We propose {words}."))) <= 300
+
+
+def test_extractive_normalises_whitespace() -> None:
+    tldr = extractive_tldr(_paper(abstract="We propose\n  a   new\tthing.\n"))
+    assert tldr == "We propose a new thing."
+
+
+def test_extractive_falls_back_to_the_title_when_there_is_no_abstract() -> None:
+    assert extractive_tldr(_paper(abstract="  ")) == "MemoNav: Memory for Web Agents"
+
+
+def test_extractive_is_never_empty() -> None:
+    assert extractive_tldr(_paper(abstract="", title="")) == "arXiv:2509.00001"
+
+
+def _corpus_papers() -> list[Paper]:
+    with corpus_path().open(encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines]
+    return [_paper(r["arxiv_id"], abstract=r["abstract"], title=r["title"]) for r in records]
+
+
+@functools.cache
+def _corpus_tldrs() -> list[tuple[Paper, str]]:
+    # 8,036 TL;DRs take about a second: made once for the tests that sweep them all.
+    return [(paper, extractive_tldr(paper)) for paper in _corpus_papers()]
+
+
+@pytest.mark.corpus
+def test_extractive_on_real_abstracts_picks_the_contribution_sentence() -> None:
+    papers = {p.arxiv_id: p for p in _corpus_papers()}
+    starts = {
+        # background first, then "In this paper, we propose …"
+        "2305.02483": "In this paper, we propose a tri-agent generation pipeline",
+        # "Diffusion models have recently achieved …" first
+        "2406.16260": "To tackle these, in this paper we introduce Video-Infinity",
+        "2305.02463": "We present Shap-E, a conditional generative model for 3D assets.",
+        "2412.15115": "In this report, we introduce Qwen2.5",
+    }
+    found = {i: extractive_tldr(papers[i])[: len(s)] for i, s in starts.items()}
+    assert found == starts
+
+
+@pytest.mark.corpus
+def test_extractive_on_every_real_abstract_is_within_300_and_never_empty() -> None:
+    tldrs = [tldr for _, tldr in _corpus_tldrs()]
+    assert [t for t in tldrs if not t or len(t) > 300] == []
+
+
+@pytest.mark.corpus
+def test_extractive_on_real_abstracts_cuts_only_at_word_boundaries() -> None:
+    broken = []
+    for paper, tldr in _corpus_tldrs():
+        if tldr.endswith("…"):
+            kept = tldr[:-1]
+            source = " ".join(paper.abstract.split())
+            after = source[source.index(kept) + len(kept):]
+            if not after.startswith(" ") and after[:1] not in ",;:":
+                broken.append(paper.arxiv_id)
+    assert broken == []
+
+
+# --- step 1: Hugging Face's summary --------------------------------------------------------
+
+
+async def test_hf_ai_summary_is_used_first_without_calling_the_llm() -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        summarizer = Summarizer(MemoryStore(), _config(), http=http, api_key=KEY)
+        result = await summarizer.summarize([_paper(ai_summary="HF says: memory for agents.")])
+    assert result["2509.00001"] == Summary("HF says: memory for agents.", "huggingface")
+    assert fake.requests == []
+
+
+async def test_hf_ai_summary_is_trimmed_to_300_at_a_word_boundary() -> None:
+    long = "memory " * 60
+    result = await Summarizer(MemoryStore()).summarize([_paper(ai_summary=long)])
+    assert result["2509.00001"].text == ("memory " * 42).strip() + "…"
+
+
+async def test_hf_ai_summary_is_not_cached() -> None:
+    store = MemoryStore()
+    await Summarizer(store).summarize([_paper(ai_summary="HF says so.")])
+    assert await store.get_summaries(["2509.00001"], "huggingface", None) == {}
+
+
+# --- step 2: the LLM ---------------------------------------------------------------------
+
+
+async def test_llm_summary_is_used_when_the_paper_has_no_ai_summary() -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
+    assert result["2509.00001"] == Summary(
+        "MemoNav adds a memory module that lets web agents revisit pages.", "llm", MODEL)
+
+
+async def test_llm_request_names_the_model_and_sends_title_and_abstract() -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
+    body = json.loads(fake.requests[0].content)
+    assert body["model"] == MODEL
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert "In this paper, we propose MemoNav" in body["messages"][1]["content"]
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://llm.test", "http://llm.test/", "http://llm.test/v1", "http://llm.test/v1/"]
+)
+async def test_base_url_with_or_without_v1_reaches_chat_completions(base_url: str) -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        await Summarizer(MemoryStore(), _config(base_url), http=http).summarize([_paper()])
+    assert str(fake.requests[0].url) == "http://llm.test/v1/chat/completions"
+
+
+async def test_authorization_header_carries_the_key() -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        await Summarizer(MemoryStore(), _config(), http=http, api_key=KEY).summarize([_paper()])
+    assert fake.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+async def test_no_authorization_header_without_a_key() -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
+    assert "authorization" not in fake.requests[0].headers
+
+
+async def test_llm_summary_is_cached_so_a_second_call_sends_nothing() -> None:
+    fake = FakeLLM()
+    store = MemoryStore()
+    async with fake.client() as http:
+        summarizer = Summarizer(store, _config(), http=http)
+        await summarizer.summarize([_paper()])
+        await summarizer.summarize([_paper()])
+    assert len(fake.requests) == 1
+    assert summarizer.llm_calls == 1
+    assert summarizer.cache_hits == 1
+
+
+async def test_llm_cache_outlives_the_summarizer_instance() -> None:
+    fake = FakeLLM()
+    store = MemoryStore()
+    async with fake.client() as http:
+        await Summarizer(store, _config(), http=http).summarize([_paper()])
+        again = Summarizer(store, _config(), http=http)
+        result = await again.summarize([_paper()])
+    assert len(fake.requests) == 1
+    assert result["2509.00001"].source == "llm"
+
+
+async def test_llm_cache_is_per_model() -> None:
+    fake = FakeLLM()
+    store = MemoryStore()
+    async with fake.client() as http:
+        await Summarizer(store, _config(), http=http).summarize([_paper()])
+        other = SummariesConfig(base_url="http://llm.test/v1", model="bigger-llm")
+        await Summarizer(store, other, http=http).summarize([_paper()])
+    assert len(fake.requests) == 2
+
+
+async def test_duplicate_papers_in_one_batch_are_summarised_once() -> None:
+    fake = FakeLLM()
+    async with fake.client() as http:
+        await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper(), _paper()])
+    assert len(fake.requests) == 1
+
+
+async def test_quotes_markdown_and_labels_are_stripped_from_the_answer() -> None:
+    fake = FakeLLM('TL;DR: "**MemoNav** lets web agents revisit pages."')
+    async with fake.client() as http:
+        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
+    assert result["2509.00001"].text == "MemoNav lets web agents revisit pages."
+
+
+async def test_reasoning_scratchpad_is_dropped_from_the_answer() -> None:
+    fake = FakeLLM("<think>The user wants a TL;DR.</think>\nMemoNav lets agents revisit pages.")
+    async with fake.client() as http:
+        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
+    assert result["2509.00001"].text == "MemoNav lets agents revisit pages."
+
+
+async def test_long_llm_answer_is_trimmed_to_300() -> None:
+    fake = FakeLLM("MemoNav " + "helps agents " * 40)
+    async with fake.client() as http:
+        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
+    assert len(result["2509.00001"].text) <= 300
+
+
+# --- LLM failures fall back to extractive ---------------------------------------------------
+
+
+async def _summarize_with(fake: FakeLLM, **config: object) -> tuple[Summary, MemoryStore]:
+    store = MemoryStore()
+    async with fake.client() as http:
+        summarizer = Summarizer(store, _config(**config), http=http, api_key=KEY)
+        result = await summarizer.summarize([_paper()])
+    return result["2509.00001"], store
+
+
+EXTRACTIVE = Summary(extractive_tldr(_paper()), "extractive")
+
+
+async def test_http_500_falls_back_to_extractive() -> None:
+    summary, _ = await _summarize_with(FakeLLM(lambda request: 500))
+    assert summary == EXTRACTIVE
+
+
+async def test_answer_with_a_link_falls_back_to_extractive() -> None:
+    summary, _ = await _summarize_with(FakeLLM("MemoNav, see https://evil.example/x for code."))
+    assert summary == EXTRACTIVE
+
+
+async def test_answer_with_a_number_not_in_the_abstract_falls_back_to_extractive() -> None:
+    summary, _ = await _summarize_with(FakeLLM("MemoNav improves agents by 40 points."))
+    assert summary == EXTRACTIVE
+
+
+async def test_answer_with_numbers_from_the_abstract_is_kept() -> None:
+    summary, _ = await _summarize_with(FakeLLM("MemoNav gains 8.5 points on 12 benchmarks."))
+    assert summary.source == "llm"
+
+
+async def test_empty_answer_falls_back_to_extractive() -> None:
+    summary, _ = await _summarize_with(FakeLLM('  ""  '))
+    assert summary == EXTRACTIVE
+
+
+async def test_answer_that_is_not_json_falls_back_to_extractive() -> None:
+    fake = FakeLLM(lambda request: httpx.Response(200, text="<html>502 Bad Gateway</html>"))
+    summary, _ = await _summarize_with(fake)
+    assert summary == EXTRACTIVE
+
+
+async def test_answer_without_choices_falls_back_to_extractive() -> None:
+    fake = FakeLLM(lambda request: httpx.Response(200, json={"error": "overloaded"}))
+    summary, _ = await _summarize_with(fake)
+    assert summary == EXTRACTIVE
+
+
+async def test_slow_llm_falls_back_to_extractive_within_the_timeout() -> None:
+    fake = FakeLLM()
+    fake.hang = True
+    started = time.monotonic()
+    summary, _ = await _summarize_with(fake, timeout=0.2)
+    elapsed = time.monotonic() - started
+    assert summary == EXTRACTIVE
+    assert elapsed < 1.0
+
+
+async def test_deadline_covers_papers_still_waiting_for_a_slot() -> None:
+    fake = FakeLLM()
+    fake.hang = True
+    papers = [_paper(f"2509.0000{i}") for i in range(5)]
+    started = time.monotonic()
+    async with fake.client() as http:
+        summarizer = Summarizer(MemoryStore(), _config(timeout=0.2, concurrency=1), http=http)
+        result = await summarizer.summarize(papers)
+    elapsed = time.monotonic() - started
+    assert {s.source for s in result.values()} == {"extractive"}
+    assert elapsed < 1.0
+
+
+async def test_a_failed_llm_call_is_not_cached() -> None:
+    _, store = await _summarize_with(FakeLLM(lambda request: 500))
+    cached = await store.get_summaries(["2509.00001"], "llm", MODEL)
+    extractive = await store.get_summaries(["2509.00001"], "extractive", None)
+    assert cached == {}
+    assert extractive == {}
+
+
+async def test_after_a_failure_the_next_run_asks_the_llm_again() -> None:
+    replies = iter([500, "MemoNav lets agents revisit pages."])
+    fake = FakeLLM(lambda request: next(replies))
+    store = MemoryStore()
+    async with fake.client() as http:
+        summarizer = Summarizer(store, _config(), http=http)
+        await summarizer.summarize([_paper()])
+        result = await summarizer.summarize([_paper()])
+    assert len(fake.requests) == 2
+    assert result["2509.00001"].source == "llm"
+
+
+async def test_llm_failure_logs_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.summarize")
+    await _summarize_with(FakeLLM(lambda request: 500))
+    assert [r.getMessage() for r in caplog.records] == [
+        "LLM summary of 2509.00001 failed (HTTP 500); using the extractive TL;DR"
+    ]
+
+
+async def test_the_key_never_appears_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _summarize_with(FakeLLM(lambda request: 401))
+    await _summarize_with(FakeLLM(lambda request: httpx.Response(200, text=KEY)))
+    assert KEY not in caplog.text
+
+
+async def test_connection_error_falls_back_without_the_key_in_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def refuse(request: httpx.Request) -> object:
+        raise httpx.ConnectError(f"refused while sending {request.headers['authorization']}")
+
+    caplog.set_level(logging.WARNING)
+    summary, _ = await _summarize_with(FakeLLM(refuse))
+    assert summary == EXTRACTIVE
+    assert KEY not in caplog.text
+
+
+async def test_concurrency_never_exceeds_the_configured_limit() -> None:
+    fake = FakeLLM()
+    fake.hold = True
+    papers = [_paper(f"2509.0000{i}") for i in range(6)]
+    async with fake.client() as http:
+        summarizer = Summarizer(MemoryStore(), _config(concurrency=2), http=http)
+        task = asyncio.create_task(summarizer.summarize(papers))
+        await fake.busy.wait()
+        for _ in range(50):  # let any request that is not held back by the bound start
+            await asyncio.sleep(0)
+        fake.release.set()
+        await task
+    assert fake.max_in_flight == 2
+    assert len(fake.requests) == 6
+
+
+# --- step 3 on its own, and the store --------------------------------------------------------
+
+
+async def test_without_an_llm_the_extractive_tldr_is_used_and_cached() -> None:
+    store = MemoryStore()
+    result = await Summarizer(store).summarize([_paper()])
+    cached = await store.get_summaries(["2509.00001"], "extractive", None)
+    assert result["2509.00001"] == EXTRACTIVE
+    assert cached == {"2509.00001": EXTRACTIVE}
+
+
+async def test_cached_extractive_counts_as_a_cache_hit() -> None:
+    store = MemoryStore()
+    await Summarizer(store).summarize([_paper()])
+    summarizer = Summarizer(store)
+    await summarizer.summarize([_paper()])
+    assert summarizer.cache_hits == 1
+
+
+async def test_readonly_store_is_not_written_and_summaries_still_come_back() -> None:
+    store = MemoryStore()
+    store.readonly = True
+    fake = FakeLLM()
+    async with fake.client() as http:
+        result = await Summarizer(store, _config(), http=http).summarize([_paper()])
+    cached = await store.get_summaries(["2509.00001"], "llm", MODEL)
+    assert result["2509.00001"].source == "llm"
+    assert cached == {}
+
+
+async def test_results_follow_the_input_order() -> None:
+    papers = [_paper("2509.00003"), _paper("2509.00001", ai_summary="HF."),
+              _paper("2509.00002")]
+    result = await Summarizer(MemoryStore()).summarize(papers)
+    assert list(result) == ["2509.00003", "2509.00001", "2509.00002"]
+
+
+# --- over a real local server ------------------------------------------------------------------
+
+
+class LLMServer(FakeServer):
+    """A real OpenAI-compatible endpoint on 127.0.0.1: POST /v1/chat/completions."""
+
+    def __init__(self, content: str) -> None:
+        super().__init__()
+        self.content = content
+        self.hang = False
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/v1/chat/completions", self._complete)]
+
+    async def _complete(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.hang:
+            await asyncio.Event().wait()
+        return web.json_response(_completion(self.content) | {"model": body["model"]})
+
+
+async def test_llm_over_a_real_local_server_is_called_once_and_cached() -> None:
+    store = MemoryStore()
+    async with LLMServer("MemoNav lets agents revisit pages.") as server, httpx.AsyncClient(
+    ) as http:
+        config = SummariesConfig(base_url=server.base_url + "/v1", model=MODEL)
+        for _ in range(3):
+            result = await Summarizer(store, config, http=http, api_key=KEY).summarize(
+                [_paper()])
+    assert server.requests["/v1/chat/completions"] == 1
+    assert result["2509.00001"].source == "llm"
+
+
+async def test_llm_over_a_real_local_server_receives_the_bearer_key() -> None:
+    async with LLMServer("MemoNav lets agents revisit pages.") as server, httpx.AsyncClient(
+    ) as http:
+        config = SummariesConfig(base_url=server.base_url, model=MODEL)
+        await Summarizer(MemoryStore(), config, http=http, api_key=KEY).summarize([_paper()])
+    assert server.calls[0].headers["Authorization"] == f"Bearer {KEY}"
+
+
+async def test_hanging_real_server_falls_back_within_the_timeout() -> None:
+    async with LLMServer("unused") as server:
+        server.hang = True
+        config = SummariesConfig(base_url=server.base_url, model=MODEL, timeout=0.2)
+        started = time.monotonic()
+        result = await Summarizer(MemoryStore(), config).summarize([_paper()])
+        elapsed = time.monotonic() - started
+    assert result["2509.00001"].source == "extractive"
+    assert elapsed < 1.0
