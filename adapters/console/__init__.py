@@ -1,0 +1,1 @@
+"""The console adapter: the same bot in a terminal, no tokens needed."""
