@@ -21,8 +21,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.console import render
-from bot import daily
-from bot.config import ChannelConfig, Config, describe_config, find_config_path, load_config
+from adapters.console.adapter import ConsoleAdapter, stdin_lines
+from bot import daily, export
+from bot.config import (
+    ChannelConfig,
+    Config,
+    describe_config,
+    find_config_path,
+    load_config,
+    platforms_from_env,
+)
 from bot.errors import (
     ConfigError,
     PaperboyError,
@@ -30,7 +38,12 @@ from bot.errors import (
     UpstreamError,
     UserInputError,
 )
-from bot.runtime import open_runtime
+from bot.events import SearchHitView, SearchReply
+from bot.runtime import Runtime, open_runtime
+from bot.schedule import DailyScheduler
+from bot.search import Searcher, backfill, open_index, rebuild_index
+from bot.service import Service
+from bot.summarize import instant_summary
 
 log = logging.getLogger("paperboy")
 
@@ -98,6 +111,128 @@ async def cmd_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_search(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if not 1 <= args.limit <= 50:
+        raise UserInputError("--limit must be between 1 and 50")
+    query = " ".join(args.query)
+    team = args.team or "console:console"
+    platform, _, team_id = team.partition(":")
+    async with open_runtime(config, readonly_if_locked=True) as rt:
+        searcher = await _searcher(rt)
+        results = await searcher.search(query, limit=args.limit, team=(platform, team_id))
+    if args.json:
+        rows = []
+        for hit in results.hits:
+            row = render.paper_json(hit.paper, instant_summary(hit.paper))
+            row.update(snippet=hit.snippet, match=hit.match, score=round(hit.score, 4))
+            rows.append(row)
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        views = tuple(
+            SearchHitView(h.paper, instant_summary(h.paper).text, h.snippet, h.match)
+            for h in results.hits
+        )
+        note = results.note or (None if views else "no papers matched")
+        print(render.render_search(SearchReply(query, views, note)))
+    return EXIT_OK
+
+
+async def cmd_backfill(args: argparse.Namespace) -> int:
+    config = _config(args)
+    async with open_runtime(config) as rt:
+        index = await open_index(config.storage.path, rt.store)
+        with _progress(args) as say:
+            report = await backfill(
+                rt.hf, rt.store, index, start=args.start, end=args.end, force=args.force,
+                progress=lambda month, n, total: say(f"Backfilling {month} ({n}/{total})"),
+            )
+    print(
+        f"backfill: {len(report.months_done)} months fetched, "
+        f"{len(report.months_skipped)} already done; "
+        f"{report.papers_added} new papers, {report.papers_updated} updated"
+    )
+    return EXIT_OK
+
+
+async def cmd_index_rebuild(args: argparse.Namespace) -> int:
+    config = _config(args)
+    async with open_runtime(config) as rt:
+        index = await open_index(config.storage.path, rt.store)
+        count = await rebuild_index(index, rt.store)
+    print(f"search index rebuilt: {count} papers")
+    return EXIT_OK
+
+
+async def cmd_list(args: argparse.Namespace) -> int:
+    config = _config(args)
+    platform, _, team = (args.team or "console:console").partition(":")
+    if not team:
+        raise UserInputError("--team is PLATFORM:TEAM, e.g. slack:T0123 or console:console")
+    async with open_runtime(config, readonly_if_locked=True) as rt:
+        entries = await rt.store.saved_papers(platform, team)
+    if args.format == "json":
+        rows = []
+        for entry in entries:
+            row = render.paper_json(entry.paper, None)
+            row["saved_by"] = [
+                {"user": s.user, "saved_at": s.saved_at.isoformat()} for s in entry.savers
+            ]
+            rows.append(row)
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(export.export(entries, args.format)[2], end="")
+    return EXIT_OK
+
+
+async def cmd_post(args: argparse.Namespace) -> int:
+    config = _config(args)
+    channels = _select_channels(config, args.channel)
+    if len(channels) > 1:
+        raise UserInputError("--channel NAME is required when several channels are configured")
+    channel = channels[0]
+    if channel.platform != "console":
+        raise UserInputError(
+            f"#{channel.name} is a {channel.platform} channel; this build posts to the console "
+            "only (paperboy run --console)"
+        )
+    async with open_runtime(config) as rt:
+        service = await _service(rt)
+        adapter = ConsoleAdapter(service, channel)
+        day = args.date or service.local_today(channel)
+        outcome = await service.post_daily(channel, day, adapter, force=args.force)
+    if outcome.status == "already":
+        print(f"#{channel.name}: already posted for {day.isoformat()} (use --force to re-post)")
+    elif outcome.status == "empty":
+        print(f"#{channel.name}: nothing to post for {day.isoformat()}: {outcome.note}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    platforms = ("console",) if args.console else platforms_from_env(os.environ)
+    if platforms != ("console",):
+        raise UserInputError(
+            f"tokens for {', '.join(platforms)} are set, but this build runs in the console "
+            "only; start it with: paperboy run --console"
+        )
+    consoles = [c for c in config.channels if c.platform == "console"]
+    channel = consoles[0] if consoles else ChannelConfig()
+    async with open_runtime(config) as rt:
+        service = await _service(rt)
+        adapter = ConsoleAdapter(service, channel)
+        scheduler = DailyScheduler(
+            consoles, lambda ch, day: service.post_daily(ch, day, adapter), store=rt.store
+        )
+        await scheduler.start()
+        try:
+            await adapter.run(stdin_lines(asyncio.get_running_loop()))
+        finally:
+            await scheduler.shutdown()
+    return EXIT_OK
+
+
 async def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config(args)
     print(describe_config(config, os.environ))
@@ -106,6 +241,18 @@ async def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+async def _searcher(rt: Runtime) -> Searcher:
+    index = await open_index(rt.config.storage.path, rt.store)
+    return Searcher(index, rt.store, rt.hf, rt.arxiv)
+
+
+async def _service(rt: Runtime) -> Service:
+    return Service(
+        rt.config, store=rt.store, hf=rt.hf, arxiv=rt.arxiv, summarizer=rt.summarizer,
+        searcher=await _searcher(rt),
+    )
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -199,6 +346,56 @@ def _parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="validate the config and show effective settings"
     )
     check.set_defaults(handler=cmd_config_check)
+
+    run = sub.add_parser(
+        "run", parents=[common], help="run the bot (the console when no tokens are set)",
+        description="Run the bot: daily posts at each channel's time, /papers commands and "
+        "save-by-reaction. With no Slack or Discord tokens it runs in this terminal.",
+    )
+    run.add_argument("--console", action="store_true", help="run in the terminal")
+    run.set_defaults(handler=cmd_run)
+
+    post = sub.add_parser(
+        "post", parents=[common], help="run one channel's daily post now (once per day)",
+    )
+    post.add_argument("--channel", help="the configured channel to post to")
+    post.add_argument("--date", type=_parse_date, help="day to post (YYYY-MM-DD)")
+    post.add_argument("--force", action="store_true", help="post again even if already posted")
+    post.set_defaults(handler=cmd_post)
+
+    search = sub.add_parser(
+        "search", parents=[common], help="search papers (local index + Hugging Face)",
+        description="Search every paper the bot has seen, merged with Hugging Face's search. "
+        "An arXiv id or link finds that paper. Words: author:NAME, since:2025-01, "
+        "in:saved, in:posted.",
+    )
+    search.add_argument("query", nargs="+", help="words, an arXiv id or a paper link")
+    search.add_argument("--limit", type=int, default=10, help="results (1-50, default 10)")
+    search.add_argument("--team", help="team whose list in:saved searches (PLATFORM:TEAM)")
+    search.add_argument("--json", action="store_true", help="print one JSON array")
+    search.set_defaults(handler=cmd_search)
+
+    fill = sub.add_parser(
+        "backfill", parents=[common], help="fill the search index with past Daily Papers",
+    )
+    fill.add_argument("--from", dest="start", required=True, metavar="YYYY-MM")
+    fill.add_argument("--to", dest="end", required=True, metavar="YYYY-MM")
+    fill.add_argument("--force", action="store_true", help="fetch months already done")
+    fill.set_defaults(handler=cmd_backfill)
+
+    index = sub.add_parser("index", parents=[common], help="search index tools")
+    index_sub = index.add_subparsers(title="index commands", metavar="ACTION")
+    rebuild = index_sub.add_parser(
+        "rebuild", parents=[common], help="rebuild the search index from the paper cache"
+    )
+    rebuild.set_defaults(handler=cmd_index_rebuild)
+
+    listing = sub.add_parser("list", parents=[common], help="print a team's reading list")
+    listing.add_argument("--team", help="PLATFORM:TEAM (default console:console)")
+    listing.add_argument(
+        "--format", choices=("json", "markdown", "bibtex", "csv"), default="markdown"
+    )
+    listing.set_defaults(handler=cmd_list)
     return parser
 
 

@@ -112,6 +112,15 @@ def extractive_tldr(paper: Paper, limit: int = LIMIT) -> str:
     return _trim(text, limit)
 
 
+def instant_summary(paper: Paper) -> Summary:
+    """A TL;DR without any network: Hugging Face's summary, else the extractive one.
+    For answers that must come at once (search results), where an LLM has no place."""
+    hf = _normalise(paper.ai_summary)
+    if hf:
+        return Summary(text=_trim(hf), source="huggingface")
+    return Summary(text=extractive_tldr(paper), source="extractive")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of normalised `text`, keeping "e.g.", "et al.", initials and decimals inside."""
     text = _normalise(text)

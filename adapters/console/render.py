@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Digest, Paper, Pick, Summary
+from bot.events import (
+    DigestReply,
+    ErrorReply,
+    FileReply,
+    HelpReply,
+    ListReply,
+    Reply,
+    SaveReply,
+    SearchReply,
+    SettingsReply,
+)
+from bot.models import Digest, Paper, Pick, SavedPaper, Summary
 
 _AUTHORS_SHOWN = 3
 
@@ -97,5 +108,95 @@ def pick_json(pick: Pick, channel: str | None = None) -> dict[str, Any]:
     return out
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _compact(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+# --- replies to commands --------------------------------------------------------------------
+
+
+def render_reply(reply: Reply) -> str:
+    """Any service reply as terminal text."""
+    match reply:
+        case HelpReply(usage=usage, error=error):
+            return f"{error}\n{usage}" if error else usage
+        case ErrorReply(message=message):
+            return f"Sorry, that failed: {message}"
+        case DigestReply(digest=digest):
+            return render_digest(digest)
+        case SearchReply():
+            return render_search(reply)
+        case ListReply(entries=entries, total=total):
+            return render_list(entries, total)
+        case FileReply(filename=filename, content=content, count=count):
+            return f"{filename} ({_count(count, 'paper')})\n{content.rstrip()}"
+        case SettingsReply():
+            return render_settings(reply)
+        case SaveReply():
+            return render_save(reply)
+    raise TypeError(f"no console rendering for {type(reply).__name__}")
+
+
+def render_search(reply: SearchReply) -> str:
+    lines = [f"Search: {reply.query}"]
+    if reply.note:
+        lines.append(f"({reply.note})")
+    for n, hit in enumerate(reply.hits, start=1):
+        paper = hit.paper
+        lines.append("")
+        lines.append(f"{n}. {paper.title}  [{paper.arxiv_id}, {hit.match}]")
+        lines.append(f"   TL;DR: {hit.summary}")
+        if hit.snippet:
+            lines.append(f"   Match: {hit.snippet}")
+        lines.append(f"   {byline(paper)}")
+        lines.append(f"   {links_line(paper)}")
+    return "\n".join(lines)
+
+
+def render_list(entries: tuple[SavedPaper, ...], total: int) -> str:
+    if not entries:
+        return "Your team's reading list is empty: react :pushpin: on a paper to save it."
+    head = f"Team reading list — {_count(total, 'paper')}"
+    if total > len(entries):
+        head += f" (newest {len(entries)} shown; /papers export for all)"
+    lines = [head]
+    for n, entry in enumerate(entries, start=1):
+        who = ", ".join(sorted({s.user for s in entry.savers}))
+        when = entry.last_saved_at.date().isoformat()
+        lines.append(f"{n}. {entry.paper.title} [{entry.paper.arxiv_id}]")
+        lines.append(f"   saved by {who} on {when} · {entry.paper.links.arxiv}")
+    return "\n".join(lines)
+
+
+def render_settings(reply: SettingsReply) -> str:
+    channel = reply.channel
+    if channel is None:
+        return "This channel has no daily post configured; /papers today uses the defaults."
+    lines = [
+        f"#{channel.name}: daily post at {channel.time} {channel.timezone} on "
+        f"{', '.join(channel.days) or 'no days'}",
+        f"top {channel.top_n}, min upvotes {channel.min_upvotes}, when empty: {channel.on_empty}",
+    ]
+    for label, values in (("keywords", channel.keywords), ("exclude", channel.exclude),
+                          ("authors", channel.authors), ("categories", channel.categories)):
+        if values:
+            lines.append(f"{label}: {', '.join(values)}")
+    lines.append(f"save emoji: :{reply.save_emoji}:")
+    return "\n".join(lines)
+
+
+def render_save(reply: SaveReply) -> str:
+    title = reply.paper.title
+    others = f" ({reply.savers} people saved it)" if reply.savers > 1 else ""
+    if reply.saved:
+        verb = "Saved" if reply.changed else "Already saved"
+        return f"{verb} '{title}' to the team list{others}"
+    if not reply.changed:
+        return f"You had not saved '{title}'"
+    return f"Removed your save of '{title}'" + (
+        f" ({reply.savers} still saved it)" if reply.savers else ""
+    )

@@ -1,0 +1,375 @@
+"""The use cases every adapter calls: commands, reactions and the exactly-once daily post.
+
+Platform-free: adapters hand in `CommandEvent`s and `ReactionEvent`s (bot.events) and render
+the `Reply` they get back; daily posts go out through the adapter's `Publisher`. Every `if`
+about papers lives here, not in an adapter.
+
+Exactly once: before a daily post the service claims (platform, team, channel, local date)
+in the store; before sending each message it records the item, and after sending it records
+the platform's message id. A restart finds the claim and sends only what was never attempted;
+an item attempted but unconfirmed (the process died mid-call) is not sent again — a missing
+paper is better than a duplicate. Called by adapters, bot.schedule and bot.cli.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot import commands, daily, export
+from bot.config import ChannelConfig, Config
+from bot.errors import InvalidPaperId, PaperboyError, UpstreamError, UserInputError
+from bot.events import (
+    CommandEvent,
+    DigestReply,
+    ErrorReply,
+    FileReply,
+    HelpReply,
+    ListReply,
+    Publisher,
+    ReactionEvent,
+    Reply,
+    SaveReply,
+    SearchHitView,
+    SearchReply,
+    SettingsReply,
+)
+from bot.models import ChatRef, Digest, Paper, Saver
+from bot.search import Searcher
+from bot.sources.arxiv import ArxivClient
+from bot.sources.huggingface import HuggingFaceClient
+from bot.store import Store
+from bot.summarize import Summarizer, instant_summary
+
+log = logging.getLogger(__name__)
+
+# How long one fetch of a day's candidates serves every channel posting that day.
+CANDIDATES_TTL = timedelta(minutes=30)
+LIST_SHOWN = 20
+SEARCH_SHOWN = 5
+
+# Emoji names and the characters Discord and terminals send for them.
+EMOJI_CHARS = {"pushpin": "📌", "round_pushpin": "📍", "bookmark": "🔖", "star": "⭐",
+               "bookmark_tabs": "📑", "books": "📚"}
+
+PostStatus = Literal["posted", "empty", "already", "resumed"]
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    """What one daily post did. `sent` counts messages sent by this call."""
+
+    channel: str
+    day: date
+    status: PostStatus
+    sent: int
+    note: str | None = None
+
+
+class Service:
+    """One instance per running bot, shared by every adapter it serves."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        store: Store,
+        hf: HuggingFaceClient,
+        summarizer: Summarizer,
+        searcher: Searcher | None = None,
+        arxiv: ArxivClient | None = None,
+        clock: Callable[[], datetime] | None = None,
+        save_emoji: str = "pushpin",
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.hf = hf
+        self.arxiv = arxiv
+        self.summarizer = summarizer
+        self.searcher = searcher
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.save_emoji = normalise_emoji(save_emoji)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        # The workspace / server each adapter is connected to, and the bot's own user ids
+        # (whose reactions never count). Adapters fill these in at start-up.
+        self.teams: dict[str, str] = {}
+        self.bot_users: set[str] = set()
+        self._candidates: dict[date, tuple[datetime, daily.Candidates]] = {}
+        self._fetch_lock = asyncio.Lock()
+        self._post_lock = asyncio.Lock()
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def handle_command(self, event: CommandEvent) -> Reply:
+        """Parse and run one `/papers` command. Bad input and upstream failures become
+        replies; a bug propagates."""
+        try:
+            command = commands.parse_command(event.text)
+            return await self._run(command, event)
+        except UserInputError as exc:
+            return HelpReply(usage=exc.usage or commands.USAGE, error=str(exc))
+        except PaperboyError as exc:
+            log.warning("/papers %s from %s failed: %s", _first_word(event.text), event.user, exc)
+            return ErrorReply(_one_line(exc))
+
+    async def _run(self, command: commands.Command, event: CommandEvent) -> Reply:
+        where = event.where
+        match command:
+            case commands.Help(topic=topic):
+                return HelpReply(usage=commands.help_text(topic))
+            case commands.Today(share=share):
+                return DigestReply(await self.today(where), private=not share)
+            case commands.Search(query=query, share=share, limit=limit):
+                return await self.search(where, query, limit=limit or SEARCH_SHOWN,
+                                         private=not share)
+            case commands.Save(arxiv_id=arxiv_id):
+                return await self.save(where, event.user, arxiv_id)
+            case commands.Unsave(arxiv_id=arxiv_id):
+                return await self.unsave(where, event.user, arxiv_id)
+            case commands.List(share=share):
+                entries = await self.store.saved_papers(where.platform, where.team)
+                return ListReply(tuple(entries[:LIST_SHOWN]), len(entries), private=not share)
+            case commands.Export(format=fmt):
+                entries = await self.store.saved_papers(where.platform, where.team)
+                filename, mime, content = export.export(entries, fmt)
+                return FileReply(filename, mime, content, len(entries))
+            case commands.Settings():
+                channel = self.channel_for(where)
+                return SettingsReply(channel, save_emoji=self.save_emoji)
+        raise AssertionError(f"unhandled command {command!r}")
+
+    async def today(self, where: ChatRef) -> Digest:
+        """This channel's picks for its local today, including what it was already sent
+        today (so the answer matches the morning post)."""
+        channel = self.channel_for(where) or self._adhoc_channel(where)
+        day = self.local_today(channel)
+        digests = await self._digests(day, [channel], exclude_day_from_posted=True)
+        return digests[0]
+
+    async def search(
+        self, where: ChatRef, query: str, *, limit: int = SEARCH_SHOWN, private: bool = True
+    ) -> SearchReply:
+        if self.searcher is None:
+            raise UserInputError("search is not available in this bot")
+        results = await self.searcher.search(
+            query, limit=limit, team=(where.platform, where.team), channel=_channel_of(where)
+        )
+        hits = tuple(
+            SearchHitView(hit.paper, instant_summary(hit.paper).text, hit.snippet, hit.match)
+            for hit in results.hits
+        )
+        note = results.note or (None if hits else "no papers matched")
+        return SearchReply(query, hits, note, private=private)
+
+    # --- the team list --------------------------------------------------------------------
+
+    async def save(self, where: ChatRef, user: str, arxiv_id: str) -> SaveReply:
+        """Save a paper to the team list for `user` (idempotent)."""
+        paper = await self.find_paper(arxiv_id)
+        saver = Saver(user=user, saved_at=self.clock(), where=where)
+        changed = await self.store.save(where.platform, where.team, paper, saver)
+        if self.searcher is not None:
+            await self.searcher.index_papers([paper])
+        savers = await self._saver_count(where, paper.arxiv_id)
+        log.info("%s saved %s in %s:%s (%s)", user, paper.arxiv_id, where.platform, where.team,
+                 "new" if changed else "already saved")
+        return SaveReply(paper, saved=True, changed=changed, savers=savers)
+
+    async def unsave(self, where: ChatRef, user: str, arxiv_id: str) -> SaveReply:
+        """Remove `user`'s save; the entry goes when nobody else saved it."""
+        entries = await self.store.saved_papers(where.platform, where.team)
+        entry = next((e for e in entries if e.paper.arxiv_id == arxiv_id), None)
+        if entry is None:
+            raise UserInputError(f"{arxiv_id} is not on your team's list")
+        changed = await self.store.unsave(where.platform, where.team, arxiv_id, user)
+        savers = await self._saver_count(where, arxiv_id)
+        return SaveReply(entry.paper, saved=False, changed=changed, savers=savers)
+
+    async def handle_reaction(self, event: ReactionEvent) -> SaveReply | None:
+        """Save or unsave by reaction. None when the reaction is not ours to handle: another
+        emoji, the bot's own reaction, or a message that is not a paper the bot posted."""
+        if event.user in self.bot_users or normalise_emoji(event.emoji) != self.save_emoji:
+            return None
+        if event.where.message is None:
+            return None
+        arxiv_id = await self.store.paper_for_message(event.where)
+        if arxiv_id is None:
+            return None
+        try:
+            if event.added:
+                return await self.save(event.where, event.user, arxiv_id)
+            return await self.unsave(event.where, event.user, arxiv_id)
+        except UserInputError:
+            return None  # removing a reaction whose save was already undone by command
+
+    async def find_paper(self, arxiv_id: str) -> Paper:
+        """A paper by canonical id: the cache, then Hugging Face, then arXiv."""
+        known = await self.store.get_papers([arxiv_id])
+        if arxiv_id in known:
+            return known[arxiv_id]
+        paper: Paper | None = None
+        try:
+            paper = await self.hf.paper(arxiv_id)
+        except UpstreamError as exc:
+            log.warning("Hugging Face lookup of %s failed: %s", arxiv_id, exc)
+        if paper is None and self.arxiv is not None:
+            found = await self.arxiv.by_ids([arxiv_id])
+            paper = found[0] if found else None
+        if paper is None:
+            raise InvalidPaperId(f"no paper {arxiv_id} on Hugging Face or arXiv")
+        if not self.store.readonly:
+            await self.store.put_papers([paper])
+        return paper
+
+    async def _saver_count(self, where: ChatRef, arxiv_id: str) -> int:
+        entries = await self.store.saved_papers(where.platform, where.team)
+        return next((len(e.savers) for e in entries if e.paper.arxiv_id == arxiv_id), 0)
+
+    # --- daily posts ----------------------------------------------------------------------
+
+    async def post_daily(
+        self, channel: ChannelConfig, day: date, publisher: Publisher, *, force: bool = False
+    ) -> PostOutcome:
+        """Post `channel`'s picks for `day` exactly once (see the module docstring)."""
+        ref = daily.channel_ref(channel, self.teams)
+        # One post at a time per process: claims are atomic in the store, and serialising
+        # here keeps the ~1 message/second/channel pace of chat platforms simple.
+        async with self._post_lock:
+            allow_again: frozenset[str] = frozenset()
+            if force:
+                previous = await self.store.get_post(ref, day)
+                if previous is not None:
+                    allow_again = frozenset(i.arxiv_id for i in previous.items if i.arxiv_id)
+                await self.store.release_post(ref, day)
+            record = await self.store.claim_post(ref, day, self.owner, self.clock())
+            resumed = False
+            if record is None:
+                existing = await self.store.get_post(ref, day)
+                if existing is not None and existing.status != "claimed":
+                    return PostOutcome(channel.name, day, "already", 0,
+                                       f"already posted on {day.isoformat()}")
+                record = existing
+                resumed = True
+                log.warning("#%s: resuming the %s post interrupted earlier", channel.name, day)
+            attempted = {item.key for item in (record.items if record else ())}
+            digest = (await self._digests(
+                day, [channel], exclude_day_from_posted=True, allow_again=allow_again
+            ))[0]
+            if not digest.picks:
+                return await self._post_empty(channel, ref, digest, publisher, attempted)
+            sent = 0
+            if "header" not in attempted:
+                await self.store.record_item(ref, day, "header", None, None)
+                message = await publisher.post_header(ref, digest)
+                await self.store.record_item(ref, day, "header", None, message)
+                sent += 1
+            for pick in digest.picks:
+                key = pick.paper.arxiv_id
+                if key in attempted:
+                    continue
+                await self.store.record_item(ref, day, key, key, None)
+                message = await publisher.post_pick(ref, digest, pick)
+                await self.store.record_item(ref, day, key, key, message)
+                sent += 1
+            await self.store.finish_post(ref, day, "posted")
+            if self.searcher is not None:
+                await self.searcher.index_papers(p.paper for p in digest.picks)
+            log.info("#%s: posted %d picks of %d for %s (%d messages sent now)",
+                     channel.name, len(digest.picks), digest.candidates, day, sent)
+            return PostOutcome(channel.name, day, "resumed" if resumed else "posted", sent)
+
+    async def _post_empty(
+        self, channel: ChannelConfig, ref: ChatRef, digest: Digest, publisher: Publisher,
+        attempted: set[str],
+    ) -> PostOutcome:
+        reason = digest.note or "nothing new"
+        sent = 0
+        if channel.on_empty == "note" and "note" not in attempted:
+            await self.store.record_item(ref, digest.day, "note", None, None)
+            text = f"No new papers for {digest.day.strftime('%a %d %b')}: {reason}."
+            message = await publisher.post_note(ref, text)
+            await self.store.record_item(ref, digest.day, "note", None, message)
+            sent = 1
+        await self.store.finish_post(ref, digest.day, "empty")
+        log.info("#%s: nothing to post for %s (%s); on_empty=%s",
+                 channel.name, digest.day, reason, channel.on_empty)
+        return PostOutcome(channel.name, digest.day, "empty", sent, reason)
+
+    async def _digests(
+        self, day: date, channels: list[ChannelConfig], *, exclude_day_from_posted: bool,
+        allow_again: frozenset[str] = frozenset(),
+    ) -> list[Digest]:
+        candidates = await self.candidates(day, channels)
+        return await daily.build_digests(
+            candidates, channels, store=self.store, summarizer=self.summarizer,
+            exclude_day_from_posted=exclude_day_from_posted, allow_again=allow_again,
+            teams=self.teams,
+        )
+
+    async def candidates(self, day: date, channels: list[ChannelConfig]) -> daily.Candidates:
+        """The day's candidates, fetched once and shared by every channel posting soon after
+        (one upstream fetch per day however many channels)."""
+        async with self._fetch_lock:
+            now = self.clock()
+            cached = self._candidates.get(day)
+            if cached is not None and now - cached[0] < CANDIDATES_TTL:
+                return cached[1]
+            fetched = await daily.fetch_candidates(
+                day, self.config.channels, hf=self.hf, arxiv=self.arxiv,
+                arxiv_categories=self.config.arxiv.categories,
+                today=self.local_today(channels[0]),
+            )
+            self._candidates = {day: (now, fetched)}
+            if self.searcher is not None:
+                await self.searcher.index_papers(fetched.papers)
+            return fetched
+
+    # --- channels -------------------------------------------------------------------------
+
+    def channel_for(self, where: ChatRef) -> ChannelConfig | None:
+        """The configured channel a chat address belongs to, if any."""
+        return next(
+            (c for c in self.config.channels
+             if c.platform == where.platform and c.id == where.channel),
+            None,
+        )
+
+    def local_today(self, channel: ChannelConfig) -> date:
+        return self.clock().astimezone(ZoneInfo(channel.timezone)).date()
+
+    def _adhoc_channel(self, where: ChatRef) -> ChannelConfig:
+        # `/papers today` in a channel without a schedule gets the default profile.
+        return ChannelConfig(name=where.channel, platform=where.platform, id=where.channel)
+
+
+def normalise_emoji(emoji: str) -> str:
+    """`:pushpin:`, `pushpin`, `📌` and Slack's `pushpin::skin-tone-2` all become `pushpin`."""
+    name = emoji.strip().strip(":").split("::")[0].lower()
+    for known, char in EMOJI_CHARS.items():
+        if name == char or name == char.rstrip("\ufe0f"):
+            return known
+    return name
+
+
+def _channel_of(where: ChatRef) -> ChatRef:
+    return ChatRef(where.platform, where.team, where.channel)
+
+
+def _first_word(text: str) -> str:
+    words = text.split()
+    return words[0][:20] if words else "help"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or exc.__class__.__name__
+
+
+__all__ = ["PostOutcome", "Service", "normalise_emoji"]
+
