@@ -121,6 +121,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     async with open_runtime(config, readonly_if_locked=True) as rt:
         searcher = await _searcher(rt)
         results = await searcher.search(query, limit=args.limit, team=(platform, team_id))
+        await searcher.drain()
     if args.json:
         rows = []
         for hit in results.hits:
