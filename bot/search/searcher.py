@@ -264,14 +264,13 @@ class Searcher:
         """Keep papers found upstream: new ones go into the store, missing ones into the
         index. A record already in the store is richer (TL;DR, keywords) than a search hit
         and is not overwritten. A failure here is logged; the answer is still given."""
-        if self.store.readonly:
-            return  # another process (the running bot) owns the data directory
         by_id = {paper.arxiv_id: paper for paper in papers}
         stored: dict[str, Paper] = {}
         try:
             stored = await self.store.get_papers(by_id)
             new = [paper for arxiv_id, paper in by_id.items() if arxiv_id not in stored]
-            if new:
+            # A read-only store belongs to another process (the running bot): index only.
+            if new and not self.store.readonly:
                 await self.store.put_papers(new)
         except StoreError as exc:
             log.warning("could not keep %d papers found upstream in the store: %s",
