@@ -28,7 +28,7 @@ _AUTHORS_SHOWN = 3
 def digest_header(digest: Digest) -> str:
     """ "Daily papers — Tue 12 May 2026 · 5 picks of 41" """
     when = digest.day.strftime("%a %d %b %Y")
-    return f"Daily papers — {when} · {len(digest.picks)} picks of {digest.candidates}"
+    return f"Daily papers — {when} · {_count(len(digest.picks), 'pick')} of {digest.candidates}"
 
 
 def render_digest(digest: Digest) -> str:

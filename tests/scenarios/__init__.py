@@ -1,0 +1,1 @@
+"""Whole user stories, run through the installed `paperboy` command against local fakes."""
