@@ -51,7 +51,7 @@ def paper_from_record(record: dict[str, Any]) -> Paper:
         featured_on=date.fromisoformat(record["daily_date"]) if record.get("daily_date") else None,
         upvotes=record.get("upvotes"),
         ai_summary=record.get("ai_summary"),
-        ai_keywords=tuple(record.get("ai_keywords", ())),
+        ai_keywords=tuple(k for k in record.get("ai_keywords", ()) if k and k.strip()),
         github_repo=record.get("github_repo"),
         github_stars=record.get("github_stars"),
         project_page=record.get("project_page"),
