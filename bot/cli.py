@@ -129,6 +129,9 @@ async def cmd_search(args: argparse.Namespace) -> int:
             row.update(snippet=hit.snippet, match=hit.match, score=round(hit.score, 4))
             rows.append(row)
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        if results.note:
+            # stdout stays one JSON array; a script still learns why it is empty or partial.
+            print(results.note, file=sys.stderr)
     else:
         views = tuple(
             SearchHitView(h.paper, instant_summary(h.paper).text, h.snippet, h.match)
