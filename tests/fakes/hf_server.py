@@ -162,7 +162,9 @@ class FakeHuggingFace(FakeServer):
         words = [w for w in re.findall(r"\w+", q.lower()) if len(w) > 1]
         if not words:
             return []
-        pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+        # Whole words only, as Hugging Face highlights: "and" must not light up "thousands".
+        alternatives = "|".join(re.escape(w) for w in words)
+        pattern = re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
         scored: list[tuple[int, int, Item]] = []
         for index, item in enumerate(self._all_items()):
             paper = item["paper"]
