@@ -29,8 +29,6 @@ import argparse
 import asyncio
 import copy
 import json
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -47,6 +45,7 @@ if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
     sys.path.insert(0, str(PROJECT))
 
 from bench._corpus import CORPUS, paper_from_record  # noqa: E402
+from bench._report import DOCS, machine, write_section  # noqa: E402
 from bot import daily  # noqa: E402
 from bot.config import (  # noqa: E402
     ArxivConfig,
@@ -68,13 +67,6 @@ from tests.scenarios.conftest import (  # noqa: E402
 
 Item = dict[str, Any]
 
-DOCS = PROJECT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:digest -->", "<!-- /bench:digest -->"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Each section is written by the script it names (`.venv/bin/python bench/<name>.py`);\n"
-    "rerun a script to refresh its section. Figures depend on the machine and its disk.\n"
-)
 DAILY = "/api/daily_papers"
 MODEL = "bench-model"
 RSS_TARGET_MB = 150.0
@@ -423,11 +415,6 @@ class Result:
         return missed
 
 
-def machine() -> str:
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
 
 
 def render(result: Result, when: date | None = None) -> str:
@@ -482,21 +469,8 @@ def render(result: Result, when: date | None = None) -> str:
     return "\n".join(lines)
 
 
-def replace_section(document: str, section: str) -> str:
-    """`document` with the text between our markers set to `section` (appended if absent)."""
-    block = f"{BEGIN}\n{section}\n{END}"
-    start, end = document.find(BEGIN), document.find(END)
-    if start != -1 and end > start:
-        return document[:start] + block + document[end + len(END):]
-    return document.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def write_docs(section: str, path: Path = DOCS) -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else DOCS_HEADER
-    # Other benchmarks write other sections: replace the file whole, never half-written.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(replace_section(current, section), encoding="utf-8")
-    os.replace(temp, path)
 
 
 async def measure(day: str | None, channels: int, cli_channels: int, tmp: Path) -> Result:
@@ -536,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run.returncode != 0:
             print(f"\npaperboy digest ({run.label}) failed:\n{run.stderr}", file=sys.stderr)
     if not args.no_docs:
-        write_docs(section)
+        write_section("digest", section)
         print(f"\nupdated {DOCS.relative_to(PROJECT)}")
     return 0 if not result.misses() else 1
 

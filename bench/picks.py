@@ -19,8 +19,6 @@ Run: .venv/bin/python bench/picks.py [--day YYYY-MM-DD] [--profiles 500] [--no-d
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import resource
 import statistics
@@ -37,13 +35,11 @@ from bot.models import Paper, SavedPaper, Saver
 from bot.picks import prepare, rank
 
 PROJECT = Path(__file__).resolve().parents[1]
-DOCS = PROJECT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:picks -->", "<!-- /bench:picks -->"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Each section is written by the script it names (`.venv/bin/python bench/<name>.py`);\n"
-    "rerun a script to refresh its section. Figures depend on the machine and its disk.\n"
-)
+if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
+    sys.path.insert(0, str(PROJECT))
+
+from bench._report import DOCS, machine, write_section  # noqa: E402
+
 TARGET_SECONDS = 1.0
 REPEATS = 5
 SEED = 20251130
@@ -170,11 +166,6 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def machine() -> str:
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
 
 
 def render(rows: Sequence[Row], profiles: int, rss_loaded: float, rss_peak: float,
@@ -214,22 +205,8 @@ def target_met(rows: Sequence[Row]) -> bool:
     return rows[0].best <= TARGET_SECONDS
 
 
-def replace_section(document: str, section: str) -> str:
-    """`document` with the text between our markers set to `section` (appended if absent)."""
-    block = f"{BEGIN}\n{section}\n{END}"
-    start, end = document.find(BEGIN), document.find(END)
-    if start != -1 and end > start:
-        return document[:start] + block + document[end + len(END):]
-    return document.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def write_docs(section: str, path: Path = DOCS) -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else DOCS_HEADER
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Other benchmarks write other sections: replace the file whole, never half-written.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(replace_section(current, section), encoding="utf-8")
-    os.replace(temp, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(rows, args.profiles, rss_loaded, peak_rss_mib())
     print(section)
     if not args.no_docs:
-        write_docs(section)
+        write_section("picks", section)
         print(f"\nupdated {DOCS.relative_to(PROJECT)}")
     return 0 if target_met(rows) else 1
 

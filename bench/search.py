@@ -48,13 +48,11 @@ from bot.search.searcher import Searcher
 from bot.store.memory import MemoryStore
 
 PROJECT = Path(__file__).resolve().parents[1]
-DOCS = PROJECT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:search -->", "<!-- /bench:search -->"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Each section is written by the script it names (`.venv/bin/python bench/<name>.py`);\n"
-    "rerun a script to refresh its section. Figures depend on the machine and its disk.\n"
-)
+if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
+    sys.path.insert(0, str(PROJECT))
+
+from bench._report import write_section  # noqa: E402
+
 TARGETS = {"build_s": 15.0, "p95_8k_ms": 5.0, "p95_10x_ms": 20.0, "rss_8k_mb": 200.0,
            "recall": 0.95}
 
@@ -228,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(results, args)
     print(section)
     if not args.no_docs:
-        write_docs(section)
+        write_section("search", section)
     return 0
 
 
@@ -479,21 +477,8 @@ def render(results: dict[int, dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def replace_section(document: str, section: str) -> str:
-    block = f"{BEGIN}\n{section}\n{END}"
-    start, end = document.find(BEGIN), document.find(END)
-    if start != -1 and end > start:
-        return document[:start] + block + document[end + len(END):]
-    return document.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def write_docs(section: str, path: Path = DOCS) -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else DOCS_HEADER
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Other benchmarks own other sections of this file: replace ours whole, atomically.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(replace_section(current, section), encoding="utf-8")
-    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -37,13 +35,11 @@ from bot.store._files import write_json_atomic
 from bot.store.tinydb import TinyDBStore, list_file, post_file
 
 PROJECT = Path(__file__).resolve().parents[1]
-DOCS = PROJECT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:store -->", "<!-- /bench:store -->"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Each section is written by the script it names (`.venv/bin/python bench/<name>.py`);\n"
-    "rerun a script to refresh its section. Figures depend on the machine and its disk.\n"
-)
+if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
+    sys.path.insert(0, str(PROJECT))
+
+from bench._report import DOCS, machine, write_section  # noqa: E402
+
 TARGET_MS = 20.0
 TEAM = ("slack", "T0BENCH")
 START = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
@@ -230,29 +226,10 @@ def render(result: Result, disk: Path, when: date | None = None) -> str:
     return "\n".join(lines)
 
 
-def machine() -> str:
-    return (
-        f"{platform.system()} {platform.release()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
 
 
-def replace_section(document: str, section: str) -> str:
-    """`document` with the text between our markers set to `section` (appended if absent)."""
-    block = f"{BEGIN}\n{section}\n{END}"
-    start, end = document.find(BEGIN), document.find(END)
-    if start != -1 and end > start:
-        return document[:start] + block + document[end + len(END):]
-    return document.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def write_docs(section: str, path: Path = DOCS) -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else DOCS_HEADER
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Other benchmarks own other sections of this file: replace it whole, never half-written.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(replace_section(current, section), encoding="utf-8")
-    os.replace(temp, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -270,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(result, disk=args.tmp or Path(tempfile.gettempdir()))
     print(section)
     if not args.no_docs:
-        write_docs(section)
+        write_section("store", section)
         print(f"\nupdated {DOCS.relative_to(PROJECT)}")
     return 0 if result.target_met() else 1
 

@@ -31,25 +31,3 @@ async def test_small_run_times_every_operation(bench: ModuleType, tmp_path: Path
     papers = [paper(f"25{n % 12 + 1:02d}.{n:05d}") for n in range(100)]
     result = await bench.run(papers, tmp_path, entries=60, channels=2, days=40, ops=10)
     assert [len(row.millis) for row in result.rows] == [10] * 7 + [1, 10]
-
-
-def test_section_is_appended_when_absent(bench: ModuleType) -> None:
-    updated = bench.replace_section("# Benchmarks\n", "new")
-    assert updated == "# Benchmarks\n\n<!-- bench:store -->\nnew\n<!-- /bench:store -->\n"
-
-
-def test_section_replaces_only_its_own(bench: ModuleType) -> None:
-    document = (
-        "# B\n<!-- bench:picks -->\npicks\n<!-- /bench:picks -->\n"
-        "<!-- bench:store -->\nold\n<!-- /bench:store -->\ntail\n"
-    )
-    assert bench.replace_section(document, "new") == (
-        "# B\n<!-- bench:picks -->\npicks\n<!-- /bench:picks -->\n"
-        "<!-- bench:store -->\nnew\n<!-- /bench:store -->\ntail\n"
-    )
-
-
-def test_docs_file_is_created_with_a_header(bench: ModuleType, tmp_path: Path) -> None:
-    target = tmp_path / "docs" / "benchmarks.md"
-    bench.write_docs("figures", path=target)
-    assert target.read_text().startswith("# Benchmarks\n")
