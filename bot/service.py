@@ -215,14 +215,19 @@ class Service:
         if arxiv_id in known:
             return known[arxiv_id]
         paper: Paper | None = None
+        hf_failure: UpstreamError | None = None
         try:
             paper = await self.hf.paper(arxiv_id)
         except UpstreamError as exc:
             log.warning("Hugging Face lookup of %s failed: %s", arxiv_id, exc)
+            hf_failure = exc
         if paper is None and self.arxiv is not None:
             found = await self.arxiv.by_ids([arxiv_id])
             paper = found[0] if found else None
         if paper is None:
+            if hf_failure is not None:
+                # Hugging Face could not say: "no such paper" would be a guess, and wrong.
+                raise hf_failure
             raise InvalidPaperId(f"no paper {arxiv_id} on Hugging Face or arXiv")
         if not self.store.readonly:
             await self.store.put_papers([paper])
@@ -248,20 +253,21 @@ class Service:
                 if previous is not None:
                     allow_again = frozenset(i.arxiv_id for i in previous.items if i.arxiv_id)
                 await self.store.release_post(ref, day)
-            record = await self.store.claim_post(ref, day, self.owner, self.clock())
-            resumed = False
-            if record is None:
-                existing = await self.store.get_post(ref, day)
-                if existing is not None and existing.status != "claimed":
-                    return PostOutcome(channel.name, day, "already", 0,
-                                       f"already posted on {day.isoformat()}")
-                record = existing
-                resumed = True
-                log.warning("#%s: resuming the %s post interrupted earlier", channel.name, day)
-            attempted = {item.key for item in (record.items if record else ())}
+            existing = await self.store.get_post(ref, day)
+            if existing is not None and existing.status != "claimed":
+                return PostOutcome(channel.name, day, "already", 0,
+                                   f"already posted on {day.isoformat()}")
+            # Fetch and rank before claiming, so that an upstream failure leaves no claim
+            # behind and a later attempt (catch-up, `paperboy post`) simply starts over.
             digest = (await self._digests(
                 day, [channel], exclude_day_from_posted=True, allow_again=allow_again
             ))[0]
+            record = await self.store.claim_post(ref, day, self.owner, self.clock())
+            resumed = record is None
+            if record is None:
+                record = existing
+                log.warning("#%s: resuming the %s post interrupted earlier", channel.name, day)
+            attempted = {item.key for item in (record.items if record else ())}
             if not digest.picks:
                 return await self._post_empty(channel, ref, digest, publisher, attempted)
             sent = 0

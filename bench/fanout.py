@@ -1,0 +1,327 @@
+"""Time the daily post fan-out: one day posted to 500 channels through the real Service.
+
+Serves one real day of the corpus (../shared/data; the day whose batch is closest to 50
+papers, converted back to raw `/api/daily_papers` items by bench/digest.py) from the fake
+Hugging Face in tests/fakes/hf_server.py on 127.0.0.1 — or, when the corpus is absent, the
+five-paper sample in tests/fixtures, and the report says so. 500 console channels with
+varied filters (bench/digest.py's `make_channels`: keywords, an author, top 3–10, minimum
+upvotes) share one `Service` on a `TinyDBStore` in a temporary directory; a counting
+publisher stands in for the chat platform. All 500 `post_daily` calls start at once, as the
+scheduler fires them when many channels share a time.
+
+Reported: total wall time (target ≤ 5 s), requests the fake received for
+/api/daily_papers (must be exactly one day's pages, however many channels), messages sent,
+and where the time went: wall time inside each Store method (a timing wrapper around the
+real store; calls are serialised by the service's post lock, so these add up to the share
+of wall time spent in the store) and, with `--profile`, cProfile's top functions of the
+event-loop thread. The store's file I/O runs on its worker thread, which cProfile does not
+see: the wrapper's figures are the ones that count it.
+Prints a markdown table with the machine and rewrites its own section of docs/benchmarks.md
+(between `<!-- bench:fanout -->` markers). Exit status 1 when a target is missed.
+Run: .venv/bin/python bench/fanout.py [--channels 500] [--day YYYY-MM-DD] [--profile]
+     [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import itertools
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[1]
+if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
+    sys.path.insert(0, str(PROJECT))
+
+from bench._corpus import CORPUS  # noqa: E402
+from bench._report import DOCS, machine, write_section  # noqa: E402
+from bench.digest import corpus_day, make_channels, pages_for  # noqa: E402
+from bot.config import ChannelConfig, Config  # noqa: E402
+from bot.models import ChatRef, Digest, Pick  # noqa: E402
+from bot.service import Service  # noqa: E402
+from bot.sources.http import make_client  # noqa: E402
+from bot.sources.huggingface import HuggingFaceClient  # noqa: E402
+from bot.store.tinydb import TinyDBStore  # noqa: E402
+from bot.summarize import Summarizer  # noqa: E402
+from tests.fakes.hf_server import FakeHuggingFace, load_items  # noqa: E402
+
+Item = dict[str, Any]
+
+SECTION = "fanout"
+SAMPLE = PROJECT / "tests" / "fixtures" / "hf_daily_papers_2026-06-12_sample.json"
+SAMPLE_DAY = "2026-06-12"
+DAILY = "/api/daily_papers"
+TARGET_SECONDS = 5.0
+CHANNELS = 500
+PROFILE_LINES = 15
+
+
+# --- the parts around the service -----------------------------------------------------------
+
+
+class CountingPublisher:
+    """A Publisher that delivers nowhere and counts what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+
+    async def post_header(self, channel: ChatRef, digest: Digest) -> str:
+        return self._send("header")
+
+    async def post_pick(self, channel: ChatRef, digest: Digest, pick: Pick) -> str:
+        return self._send("pick")
+
+    async def post_note(self, channel: ChatRef, text: str) -> str:
+        return self._send("note")
+
+    def _send(self, kind: str) -> str:
+        self.sent[kind] += 1
+        return str(next(self._ids))
+
+
+@dataclass
+class StoreTimes:
+    """Wall time spent awaiting each Store method, and how often it was called."""
+
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+class TimedStore:
+    """The real store, with the time spent in each of its async methods recorded."""
+
+    def __init__(self, store: TinyDBStore, times: StoreTimes) -> None:
+        self._store = store
+        self._times = times
+        self.readonly = store.readonly
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._store, name)
+        if not callable(method):
+            return method
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self._times.seconds[name] += time.perf_counter() - started
+                self._times.calls[name] += 1
+
+        return timed
+
+
+# --- one measurement ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    source: str  # "corpus" or "sample"
+    day: str
+    papers: int
+    channels: int
+    seconds: float
+    daily_requests: int
+    expected_requests: int
+    sent: Counter[str]
+    statuses: Counter[str]
+    store: StoreTimes
+    profile: str | None
+
+    def misses(self) -> list[str]:
+        missed = []
+        if self.seconds > TARGET_SECONDS:
+            missed.append(f"{self.channels} posts in ≤ {TARGET_SECONDS:g} s")
+        if self.daily_requests != self.expected_requests:
+            missed.append(f"exactly {self.expected_requests} {DAILY} request(s)")
+        if self.statuses["posted"] + self.statuses["empty"] != self.channels:
+            missed.append("every channel posted (or recorded an empty day)")
+        return missed
+
+
+def served_day(wanted: str | None) -> tuple[str, str, list[Item]]:
+    """(source, day, raw items): a corpus day when ../shared/data is there, else the sample."""
+    if CORPUS.is_file():
+        day, items = corpus_day(day=wanted)
+        return "corpus", day, items
+    if wanted not in (None, SAMPLE_DAY):
+        sys.exit(f"the corpus is absent ({CORPUS}); only the sample day {SAMPLE_DAY} exists")
+    print(f"corpus not found: {CORPUS}; serving the 5-paper sample {SAMPLE.name} instead",
+          file=sys.stderr)
+    return "sample", SAMPLE_DAY, load_items(SAMPLE)
+
+
+def console_channels(items: Sequence[Item], count: int) -> list[ChannelConfig]:
+    """bench/digest.py's varied channels, moved to the console platform."""
+    return [
+        replace(channel, platform="console", id=channel.name)
+        for channel in make_channels(items, count)
+    ]
+
+
+async def post_all(
+    items: Sequence[Item], day: str, channels: Sequence[ChannelConfig], data_dir: Path,
+    *, profile: bool,
+) -> Result:
+    posted_day = date.fromisoformat(day)
+    # Eight in the morning UTC of the posted day: the channels' "today".
+    now = datetime.combine(posted_day, datetime.min.time(), tzinfo=UTC).replace(hour=8)
+    times = StoreTimes()
+    publisher = CountingPublisher()
+    async with FakeHuggingFace(batches={day: items}) as hf, make_client(timeout=10.0) as http:
+        real_store = await TinyDBStore.open(data_dir)
+        store = TimedStore(real_store, times)
+        try:
+            service = Service(
+                Config(channels=tuple(channels)),
+                store=store,  # type: ignore[arg-type]  # a Store by duck typing
+                hf=HuggingFaceClient(http, base_url=hf.base_url),
+                summarizer=Summarizer(store),  # type: ignore[arg-type]
+                clock=lambda: now,
+            )
+            profiler = cProfile.Profile() if profile else None
+            started = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            outcomes = await asyncio.gather(
+                *(service.post_daily(channel, posted_day, publisher) for channel in channels)
+            )
+            if profiler is not None:
+                profiler.disable()
+            seconds = time.perf_counter() - started
+        finally:
+            await real_store.close()
+        return Result(
+            source="",
+            day=day,
+            papers=len(items),
+            channels=len(channels),
+            seconds=seconds,
+            daily_requests=hf.requests[DAILY],
+            expected_requests=pages_for(len(items)),
+            sent=publisher.sent,
+            statuses=Counter(o.status for o in outcomes),
+            store=times,
+            profile=_top_functions(profiler) if profiler is not None else None,
+        )
+
+
+def _top_functions(profiler: cProfile.Profile) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(PROFILE_LINES)
+    return out.getvalue()
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def render(result: Result, command: str, when: date | None = None) -> str:
+    when = when or date.today()
+    messages = sum(result.sent.values())
+    data = (
+        f"{result.day} from the corpus, {result.papers} papers"
+        if result.source == "corpus"
+        else f"the {result.papers}-paper sample {SAMPLE.name} (the corpus was absent)"
+    )
+    lines = [
+        "## Fan-out: one day posted to many channels (`bench/fanout.py`)",
+        "",
+        f"Measured {when.isoformat()} on {machine()}; data directory under "
+        f"`{tempfile.gettempdir()}`. Command: `{command}`.",
+        f"Data: {data}, served as raw `{DAILY}` items by the fake Hugging Face on 127.0.0.1. "
+        f"{result.channels} console channels with varied filters share one `Service` on a "
+        "`TinyDBStore`; every `post_daily` starts at once (the scheduler's case); a "
+        "counting publisher stands in for the chat platform.",
+        "",
+        f"| channels | papers | total s | per channel ms | {DAILY} requests | one day's pages "
+        "| messages | headers | picks | notes | posted | empty |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {result.channels} | {result.papers} | {result.seconds:.2f} | "
+        f"{result.seconds / result.channels * 1000:.1f} | {result.daily_requests} | "
+        f"{result.expected_requests} | {messages} | {result.sent['header']} | "
+        f"{result.sent['pick']} | {result.sent['note']} | {result.statuses['posted']} | "
+        f"{result.statuses['empty']} |",
+        "",
+        "Where the time goes — wall time awaiting each Store method (each write replaces one "
+        "small JSON file: temp file, fsync, rename, directory fsync):",
+        "",
+        "| store method | calls | total s | share of wall time | mean ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, spent in sorted(result.store.seconds.items(), key=lambda kv: -kv[1]):
+        calls = result.store.calls[name]
+        lines.append(
+            f"| {name} | {calls} | {spent:.2f} | {spent / result.seconds:.0%} | "
+            f"{spent / calls * 1000:.2f} |"
+        )
+    outside = result.seconds - result.store.total
+    lines += [
+        f"| *everything else* (ranking, summaries, service) | | {outside:.2f} | "
+        f"{outside / result.seconds:.0%} | |",
+    ]
+    lines += [
+        "",
+        f"`record_item` runs twice per message ({result.store.calls['record_item']} calls for "
+        f"{messages} messages): the exactly-once ledger is written before each send and again "
+        "with the message id after it. `put_papers` rewrites the day's papers into the cache "
+        "once per channel (`bot.daily.build_digests`), although they are the same papers.",
+    ]
+    missed = result.misses()
+    verdict = "met" if not missed else "MISSED (" + "; ".join(missed) + ")"
+    lines += [
+        "",
+        f"Targets: {result.channels} posts in ≤ {TARGET_SECONDS:g} s, one day's pages from "
+        f"Hugging Face whatever the channel count: **{verdict}**.",
+    ]
+    return "\n".join(lines)
+
+
+def measure(day: str | None, channels: int, *, profile: bool) -> Result:
+    source, day, items = served_day(day)
+    with tempfile.TemporaryDirectory(prefix="paperboy-fanout-") as tmp:
+        result = asyncio.run(post_all(items, day, console_channels(items, channels),
+                                      Path(tmp) / "data", profile=profile))
+    return replace(result, source=source)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--channels", type=int, default=CHANNELS, help="channels (500)")
+    parser.add_argument("--day", help="serve this corpus day (YYYY-MM-DD)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print cProfile's top functions of the event-loop thread")
+    parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args(argv)
+
+    result = measure(args.day, args.channels, profile=args.profile)
+    command = " ".join([".venv/bin/python", "bench/fanout.py", *(argv or sys.argv[1:])])
+    section = render(result, command)
+    print(section)
+    if result.profile:
+        print("\ncProfile, event-loop thread, by cumulative time:\n")
+        print(result.profile)
+    if not args.no_docs:
+        write_section(SECTION, section)
+        print(f"\nupdated {DOCS.relative_to(PROJECT)}")
+    return 0 if not result.misses() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

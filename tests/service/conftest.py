@@ -1,0 +1,206 @@
+"""Setup for the service tests: the real Service on a real TinyDB store, fake upstreams.
+
+Every test gets a `TinyDBStore` in tmp_path, a `FakeHuggingFace` serving the 2026-06-12
+sample batch, the real Hugging Face client and summariser, and a clock the test moves by
+hand. Daily posts go out through `RecordingPublisher`, a small `bot.events.Publisher` that
+keeps what was sent (an adapter without a chat platform), so a test asserts on "the wire",
+"nothing was sent" included. `services.reopen()` closes the store and opens it again, as a
+restarted bot does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from bot.config import ChannelConfig, Config
+from bot.models import ChatRef, Digest, Pick
+from bot.search import Searcher
+from bot.service import Service
+from bot.sources.arxiv import ArxivClient
+from bot.sources.http import make_client
+from bot.sources.huggingface import HuggingFaceClient
+from bot.store.tinydb import TinyDBStore
+from bot.summarize import Summarizer
+from tests.conftest import FIXTURES
+from tests.fakes.hf_server import FakeHuggingFace, load_items
+
+SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
+DAY = date(2026, 6, 12)  # a Friday
+MORNING = datetime(2026, 6, 12, 8, 0, tzinfo=UTC)
+TEAM = "T0PAPERS"
+CHANNEL = ChannelConfig(name="papers", platform="slack", id="C0PAPERS", team=TEAM)
+WHERE = ChatRef("slack", TEAM, "C0PAPERS")
+# The sample's papers, most upvoted first (103, 12, 7, 1 and 0 upvotes): the default
+# profile (top 5, no keywords) picks all five in this order.
+PICKS = ("2606.13392", "2606.12303", "2606.12575", "2606.09446", "2606.00467")
+
+Item = dict[str, Any]
+Kind = Literal["header", "pick", "note"]
+
+# Message ids unique across every publisher of a test run, so that a restarted bot's new
+# publisher can never hand out an id the ledger already holds.
+_MESSAGE_IDS = itertools.count(1)
+
+
+class Clock:
+    """The current time, moved only by the test."""
+
+    def __init__(self, now: datetime = MORNING) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class PublishFailed(ConnectionError):
+    """What RecordingPublisher raises when told to fail (a platform that went away)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message a publisher delivered."""
+
+    channel: ChatRef
+    kind: Kind
+    arxiv_id: str | None  # the paper of a pick message
+    text: str
+    message_id: str
+
+    @property
+    def ref(self) -> ChatRef:
+        """The address a reaction on this message carries."""
+        return ChatRef(self.channel.platform, self.channel.team, self.channel.channel,
+                       self.message_id)
+
+
+class RecordingPublisher:
+    """A Publisher that delivers to a list. With `fail_at=n`, the n-th send (1-based)
+    raises PublishFailed instead of delivering, as a chat platform dropping the connection
+    mid-post does; later sends deliver again."""
+
+    def __init__(self, *, fail_at: int | None = None) -> None:
+        self.sent: list[Sent] = []
+        self.attempts = 0
+        self.fail_at = fail_at
+
+    async def post_header(self, channel: ChatRef, digest: Digest) -> str:
+        return self._send(channel, "header", None, f"{digest.channel}: {len(digest.picks)} picks")
+
+    async def post_pick(self, channel: ChatRef, digest: Digest, pick: Pick) -> str:
+        return self._send(channel, "pick", pick.paper.arxiv_id, f"{pick.rank}. {pick.reason}")
+
+    async def post_note(self, channel: ChatRef, text: str) -> str:
+        return self._send(channel, "note", None, text)
+
+    def _send(self, channel: ChatRef, kind: Kind, arxiv_id: str | None, text: str) -> str:
+        self.attempts += 1
+        if self.attempts == self.fail_at:
+            raise PublishFailed(f"connection lost sending message {self.attempts}")
+        message_id = f"1781251200.{next(_MESSAGE_IDS):06d}"
+        self.sent.append(Sent(channel, kind, arxiv_id, text, message_id))
+        return message_id
+
+    # --- what a test asks -------------------------------------------------------------
+
+    @property
+    def kinds(self) -> list[Kind]:
+        return [s.kind for s in self.sent]
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [s.arxiv_id for s in self.sent if s.arxiv_id is not None]
+
+    def message_of(self, arxiv_id: str) -> Sent:
+        return next(s for s in self.sent if s.arxiv_id == arxiv_id)
+
+    def header(self) -> Sent:
+        return next(s for s in self.sent if s.kind == "header")
+
+
+class Services:
+    """Builds Services over one data directory; `reopen()` restarts the store."""
+
+    def __init__(
+        self, data_dir: Path, store: TinyDBStore, hf: HuggingFaceClient, clock: Clock
+    ) -> None:
+        self.data_dir = data_dir
+        self.store = store
+        self.hf = hf
+        self.clock = clock
+
+    def make(
+        self,
+        *channels: ChannelConfig,
+        searcher: Searcher | None = None,
+        arxiv: ArxivClient | None = None,
+        hf: HuggingFaceClient | None = None,
+        save_emoji: str = "pushpin",
+    ) -> Service:
+        config = Config(channels=channels or (CHANNEL,))
+        return Service(
+            config, store=self.store, hf=hf or self.hf, summarizer=Summarizer(self.store),
+            searcher=searcher, arxiv=arxiv, clock=self.clock, save_emoji=save_emoji,
+        )
+
+    async def reopen(self) -> TinyDBStore:
+        """Close the store and open the data directory again (a restarted process)."""
+        await self.store.close()
+        self.store = await TinyDBStore.open(self.data_dir)
+        return self.store
+
+
+@pytest.fixture
+def sample_items() -> list[Item]:
+    return load_items(SAMPLE)
+
+
+@pytest_asyncio.fixture
+async def hf_fake(sample_items: list[Item]) -> AsyncIterator[FakeHuggingFace]:
+    async with FakeHuggingFace(batches={DAY: sample_items}) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(timeout=5.0) as client:
+        yield client
+
+
+@pytest.fixture
+def hf_client(hf_fake: FakeHuggingFace, http: httpx.AsyncClient) -> HuggingFaceClient:
+    return HuggingFaceClient(http, base_url=hf_fake.base_url)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest_asyncio.fixture
+async def services(
+    tmp_path: Path, hf_client: HuggingFaceClient, clock: Clock
+) -> AsyncIterator[Services]:
+    data_dir = tmp_path / "data"
+    built = Services(data_dir, await TinyDBStore.open(data_dir), hf_client, clock)
+    yield built
+    await built.store.close()
+
+
+@pytest.fixture
+def service(services: Services) -> Service:
+    """The Service for the one configured channel, CHANNEL (no search, no arXiv)."""
+    return services.make()
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()

@@ -1,0 +1,562 @@
+"""The daily post, exactly once: what goes out, what never goes out twice, and resuming.
+
+`Service.post_daily` claims (channel, day) in a real TinyDB store, records each message
+before and after sending it through a RecordingPublisher, and finishes the claim. A
+"crash" is a publisher that raises mid-post followed by a reopened store and a new Service,
+as after a restart. The last section drives the real DailyScheduler with a hand-moved clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+
+from bot.config import ChannelConfig
+from bot.errors import UpstreamError
+from bot.schedule import DailyScheduler
+from bot.service import PostOutcome, Service
+from bot.sources.http import DEFAULT_RETRY
+from bot.store import PostRecord
+from tests.fakes.hf_server import FakeHuggingFace
+
+from .conftest import (
+    CHANNEL,
+    DAY,
+    PICKS,
+    TEAM,
+    WHERE,
+    Item,
+    PublishFailed,
+    RecordingPublisher,
+    Services,
+)
+
+MINIMAX = PICKS[0]
+NEW = "2606.20001"
+SATURDAY = date(2026, 6, 13)  # Hugging Face publishes no batch on Saturdays
+MONDAY = date(2026, 6, 15)
+ALL_KEYS = ("header", *PICKS)  # the post's messages, in sending order
+
+
+def keys(publisher: RecordingPublisher) -> list[str]:
+    """What a publisher sent, as post item keys: "header", "note" or the paper's id."""
+    return [s.arxiv_id or s.kind for s in publisher.sent]
+
+
+async def record(services: Services, day: date = DAY, where: object = WHERE) -> PostRecord:
+    found = await services.store.get_post(where, day)  # type: ignore[arg-type]
+    assert found is not None
+    return found
+
+
+def new_paper(template: Item, arxiv_id: str, title: str) -> Item:
+    item = copy.deepcopy(template)
+    item["paper"].update(id=arxiv_id, title=title)
+    item["title"] = title
+    return item
+
+
+# --- one post -------------------------------------------------------------------------------
+
+
+async def test_daily_post_sends_a_header_then_one_message_per_pick(
+    service: Service, publisher: RecordingPublisher
+) -> None:
+    await service.post_daily(CHANNEL, DAY, publisher)
+    assert publisher.kinds == ["header"] + ["pick"] * 5
+
+
+async def test_daily_post_sends_the_picks_in_rank_order(
+    service: Service, publisher: RecordingPublisher
+) -> None:
+    await service.post_daily(CHANNEL, DAY, publisher)
+    assert publisher.paper_ids == list(PICKS)
+
+
+async def test_daily_post_goes_to_the_configured_channel(
+    service: Service, publisher: RecordingPublisher
+) -> None:
+    await service.post_daily(CHANNEL, DAY, publisher)
+    assert {s.channel for s in publisher.sent} == {WHERE}
+
+
+async def test_daily_post_reports_the_messages_it_sent(
+    service: Service, publisher: RecordingPublisher
+) -> None:
+    outcome = await service.post_daily(CHANNEL, DAY, publisher)
+    assert outcome == PostOutcome(CHANNEL.name, DAY, "posted", 6)
+
+
+async def test_each_pick_message_is_recorded_as_carrying_its_paper(
+    service: Service, services: Services, publisher: RecordingPublisher
+) -> None:
+    await service.post_daily(CHANNEL, DAY, publisher)
+    carried = {s.arxiv_id: await services.store.paper_for_message(s.ref)
+               for s in publisher.sent if s.kind == "pick"}
+    assert carried == {arxiv_id: arxiv_id for arxiv_id in PICKS}
+
+
+async def test_finished_post_is_recorded_as_posted(
+    service: Service, services: Services, publisher: RecordingPublisher
+) -> None:
+    await service.post_daily(CHANNEL, DAY, publisher)
+    assert (await record(services)).status == "posted"
+
+
+async def test_finished_post_records_every_message_id(
+    service: Service, services: Services, publisher: RecordingPublisher
+) -> None:
+    await service.post_daily(CHANNEL, DAY, publisher)
+    items = (await record(services)).items
+    assert [(i.key, i.message_id) for i in items] == [
+        (key, s.message_id) for key, s in zip(keys(publisher), publisher.sent, strict=True)
+    ]
+
+
+async def test_second_post_the_same_day_sends_nothing(service: Service) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    again = RecordingPublisher()
+    await service.post_daily(CHANNEL, DAY, again)
+    assert again.sent == []
+
+
+async def test_second_post_the_same_day_reports_already(service: Service) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    outcome = await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    assert (outcome.status, outcome.sent) == ("already", 0)
+
+
+async def test_second_post_after_a_restart_sends_nothing(services: Services) -> None:
+    await services.make().post_daily(CHANNEL, DAY, RecordingPublisher())
+    await services.reopen()
+    again = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, again)
+    assert again.sent == []
+
+
+async def test_two_posts_started_at_once_send_one_post(
+    service: Service, publisher: RecordingPublisher
+) -> None:
+    await asyncio.gather(*(service.post_daily(CHANNEL, DAY, publisher) for _ in range(3)))
+    assert keys(publisher) == list(ALL_KEYS)
+
+
+async def test_post_to_another_channel_the_same_day_is_its_own_post(
+    services: Services,
+) -> None:
+    other = replace(CHANNEL, name="papers-2", id="C0PAPERS2")
+    service = services.make(CHANNEL, other)
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    second = RecordingPublisher()
+    await service.post_daily(other, DAY, second)
+    assert second.paper_ids == list(PICKS)
+
+
+# --- a crash mid-post, then a restart -------------------------------------------------------
+
+
+@pytest_asyncio.fixture(params=[1, 3, 6], ids=["on-the-header", "on-the-2nd-pick",
+                                                "on-the-last-pick"])
+async def crashed(request: pytest.FixtureRequest, services: Services) -> RecordingPublisher:
+    """A post whose n-th send raised (the process "died" there), then a restart."""
+    failing = RecordingPublisher(fail_at=request.param)
+    with pytest.raises(PublishFailed):
+        await services.make().post_daily(CHANNEL, DAY, failing)
+    await services.reopen()
+    return failing
+
+
+def _in_flight(failing: RecordingPublisher) -> str:
+    assert failing.fail_at is not None
+    return ALL_KEYS[failing.fail_at - 1]
+
+
+async def test_resumed_post_sends_only_the_messages_never_attempted(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    resumed = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, resumed)
+    assert keys(resumed) == list(ALL_KEYS[crashed.attempts:])
+
+
+async def test_resumed_post_never_resends_the_message_whose_send_failed(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    resumed = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, resumed)
+    assert _in_flight(crashed) not in keys(resumed)
+
+
+async def test_crash_and_resume_never_send_a_paper_twice(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    resumed = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, resumed)
+    sent = crashed.paper_ids + resumed.paper_ids
+    assert len(sent) == len(set(sent))
+
+
+async def test_crash_and_resume_send_every_pick_but_the_one_in_flight(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    resumed = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, resumed)
+    assert set(crashed.paper_ids + resumed.paper_ids) == set(PICKS) - {_in_flight(crashed)}
+
+
+async def test_resumed_post_reports_resumed(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    outcome = await services.make().post_daily(CHANNEL, DAY, RecordingPublisher())
+    assert outcome.status == "resumed"
+
+
+async def test_resumed_post_is_recorded_as_posted(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    await services.make().post_daily(CHANNEL, DAY, RecordingPublisher())
+    assert (await record(services)).status == "posted"
+
+
+async def test_post_after_the_resume_sends_nothing(
+    services: Services, crashed: RecordingPublisher
+) -> None:
+    await services.make().post_daily(CHANNEL, DAY, RecordingPublisher())
+    again = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, again)
+    assert again.sent == []
+
+
+async def test_post_that_failed_fetching_the_day_is_completed_by_a_retry(
+    services: Services, hf_fake: FakeHuggingFace
+) -> None:
+    # Hugging Face down at posting time must not lose the day for a later attempt.
+    hf_fake.fail_next("/api/daily_papers", status=503, times=DEFAULT_RETRY.attempts)
+    with pytest.raises(UpstreamError):
+        await services.make().post_daily(CHANNEL, DAY, RecordingPublisher())
+    retry = RecordingPublisher()
+    await services.make().post_daily(CHANNEL, DAY, retry)
+    assert keys(retry) == list(ALL_KEYS)
+
+
+# --- later days -----------------------------------------------------------------------------
+
+
+async def test_next_day_never_repicks_a_paper_posted_before(
+    service: Service, hf_fake: FakeHuggingFace, sample_items: list[Item]
+) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    hf_fake.add_batch(MONDAY, [*sample_items, new_paper(sample_items[0], NEW, "A New Paper")])
+    monday = RecordingPublisher()
+    await service.post_daily(CHANNEL, MONDAY, monday)
+    assert monday.paper_ids == [NEW]
+
+
+async def test_v2_of_posted_paper_is_not_new(
+    service: Service, hf_fake: FakeHuggingFace, sample_items: list[Item]
+) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    v2 = new_paper(sample_items[1], f"{MINIMAX}v2", "MiniMax Sparse Attention (v2)")
+    hf_fake.add_batch(MONDAY, [v2, new_paper(sample_items[0], NEW, "A New Paper")])
+    monday = RecordingPublisher()
+    await service.post_daily(CHANNEL, MONDAY, monday)
+    assert monday.paper_ids == [NEW]
+
+
+async def test_day_with_only_papers_posted_before_is_empty(
+    service: Service, hf_fake: FakeHuggingFace, sample_items: list[Item]
+) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    hf_fake.add_batch(MONDAY, sample_items)
+    outcome = await service.post_daily(CHANNEL, MONDAY, RecordingPublisher())
+    assert (outcome.status, outcome.note) == ("empty", "all 5 already posted")
+
+
+# --- empty days -----------------------------------------------------------------------------
+
+NOTING = replace(CHANNEL, on_empty="note")
+SKIPPING = replace(CHANNEL, on_empty="skip")
+
+
+async def test_empty_day_with_note_sends_one_note(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    await services.make(NOTING).post_daily(NOTING, SATURDAY, publisher)
+    assert publisher.kinds == ["note"]
+
+
+async def test_empty_day_note_says_why(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    await services.make(NOTING).post_daily(NOTING, SATURDAY, publisher)
+    assert "no Daily Papers on Saturdays" in publisher.sent[0].text
+
+
+async def test_empty_day_with_note_is_recorded_as_empty(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    await services.make(NOTING).post_daily(NOTING, SATURDAY, publisher)
+    assert (await record(services, SATURDAY)).status == "empty"
+
+
+async def test_empty_day_reports_empty(services: Services) -> None:
+    outcome = await services.make(NOTING).post_daily(NOTING, SATURDAY, RecordingPublisher())
+    assert (outcome.status, outcome.sent) == ("empty", 1)
+
+
+async def test_empty_day_sends_its_note_once(services: Services) -> None:
+    service = services.make(NOTING)
+    await service.post_daily(NOTING, SATURDAY, RecordingPublisher())
+    again = RecordingPublisher()
+    await service.post_daily(NOTING, SATURDAY, again)
+    assert again.sent == []
+
+
+async def test_everything_filtered_out_note_names_the_filter(services: Services) -> None:
+    strict = replace(NOTING, min_upvotes=1000)
+    publisher = RecordingPublisher()
+    await services.make(strict).post_daily(strict, DAY, publisher)
+    assert "min_upvotes 1000" in publisher.sent[0].text
+
+
+async def test_empty_day_with_skip_sends_nothing(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    await services.make(SKIPPING).post_daily(SKIPPING, SATURDAY, publisher)
+    assert publisher.sent == []
+
+
+async def test_empty_day_with_skip_is_recorded_as_empty(services: Services) -> None:
+    await services.make(SKIPPING).post_daily(SKIPPING, SATURDAY, RecordingPublisher())
+    assert (await record(services, SATURDAY)).status == "empty"
+
+
+async def test_empty_day_with_skip_logs_why(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.service")
+    await services.make(SKIPPING).post_daily(SKIPPING, SATURDAY, RecordingPublisher())
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.service"]
+    assert any("nothing to post" in m and "no Daily Papers on Saturdays" in m for m in said)
+
+
+# --- force ----------------------------------------------------------------------------------
+
+
+async def test_force_reposts_the_same_picks(service: Service) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    forced = RecordingPublisher()
+    await service.post_daily(CHANNEL, DAY, forced, force=True)
+    assert keys(forced) == list(ALL_KEYS)
+
+
+async def test_force_reports_posted(service: Service) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher())
+    outcome = await service.post_daily(CHANNEL, DAY, RecordingPublisher(), force=True)
+    assert (outcome.status, outcome.sent) == ("posted", 6)
+
+
+async def test_reaction_on_a_message_of_the_first_post_still_counts_after_force(
+    service: Service,
+) -> None:
+    first = RecordingPublisher()
+    await service.post_daily(CHANNEL, DAY, first)
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher(), force=True)
+    assert await service.store.paper_for_message(first.message_of(MINIMAX).ref) == MINIMAX
+
+
+async def test_post_after_a_forced_post_sends_nothing(service: Service) -> None:
+    await service.post_daily(CHANNEL, DAY, RecordingPublisher(), force=True)
+    again = RecordingPublisher()
+    await service.post_daily(CHANNEL, DAY, again)
+    assert again.sent == []
+
+
+# --- many channels --------------------------------------------------------------------------
+
+
+def _channels(count: int, **profile: object) -> tuple[ChannelConfig, ...]:
+    return tuple(
+        replace(CHANNEL, name=f"papers-{n:03d}", id=f"C{n:09d}", **profile)  # type: ignore[arg-type]
+        for n in range(count)
+    )
+
+
+async def test_five_hundred_channels_share_one_fetch_of_the_day(
+    services: Services, hf_fake: FakeHuggingFace
+) -> None:
+    # top_n=1 keeps the 500 posts' store writes (fsync'd) to a few seconds; the fetch is
+    # what is counted here.
+    channels = _channels(500, top_n=1)
+    service = services.make(*channels)
+    await asyncio.gather(*(service.post_daily(c, DAY, RecordingPublisher()) for c in channels))
+    assert hf_fake.requests["/api/daily_papers"] == 1
+
+
+async def test_every_channel_posting_the_same_day_gets_its_whole_post(
+    services: Services, publisher: RecordingPublisher
+) -> None:
+    channels = _channels(20)
+    service = services.make(*channels)
+    await asyncio.gather(*(service.post_daily(c, DAY, publisher) for c in channels))
+    per_channel = {c.id: [s.arxiv_id or s.kind for s in publisher.sent
+                          if s.channel.channel == c.id] for c in channels}
+    assert per_channel == {c.id: list(ALL_KEYS) for c in channels}
+
+
+# --- the team's list shapes the picks -------------------------------------------------------
+
+
+async def test_candidate_similar_to_a_saved_paper_says_so(
+    service: Service, hf_fake: FakeHuggingFace, sample_items: list[Item],
+    publisher: RecordingPublisher,
+) -> None:
+    # On the list: an earlier paper with MiniMax's abstract under another title.
+    earlier = new_paper(sample_items[1], "2605.11111", "Sparse Attention at Scale")
+    hf_fake.add_paper(earlier["paper"])
+    await service.save(WHERE, "ana", "2605.11111")
+    await service.post_daily(CHANNEL, DAY, publisher)
+    assert "similar to 'Sparse Attention at Scale' (saved by ana)" in (
+        publisher.message_of(MINIMAX).text
+    )
+
+
+async def test_saved_paper_of_another_team_shapes_nothing(
+    service: Service, hf_fake: FakeHuggingFace, sample_items: list[Item],
+    publisher: RecordingPublisher,
+) -> None:
+    earlier = new_paper(sample_items[1], "2605.11111", "Sparse Attention at Scale")
+    hf_fake.add_paper(earlier["paper"])
+    await service.save(replace(WHERE, team="T0OTHER"), "ana", "2605.11111")
+    await service.post_daily(CHANNEL, DAY, publisher)
+    assert "similar to" not in publisher.message_of(MINIMAX).text
+
+
+# --- the scheduler drives the post ----------------------------------------------------------
+
+# 09:00 in Paris on Friday 12 June 2026 (CEST, UTC+2).
+PARIS = replace(CHANNEL, time="09:00", timezone="Europe/Paris", days=("fri",))
+NINE_IN_PARIS = datetime(2026, 6, 12, 7, 0, tzinfo=UTC)
+
+Start = Callable[..., Awaitable[DailyScheduler]]
+
+
+@pytest_asyncio.fixture
+async def start(services: Services) -> AsyncIterator[Start]:
+    """Start a DailyScheduler whose `post` is a fresh Service's post_daily to `publisher`."""
+    started: list[DailyScheduler] = []
+
+    async def _start(publisher: RecordingPublisher, *,
+                     grace: timedelta = timedelta(hours=1)) -> DailyScheduler:
+        service = services.make(PARIS)
+        scheduler = DailyScheduler(
+            [PARIS], lambda channel, day: service.post_daily(channel, day, publisher),
+            store=services.store, clock=services.clock, grace=grace,
+        )
+        started.append(scheduler)
+        await scheduler.start()
+        return scheduler
+
+    yield _start
+    for scheduler in started:
+        await scheduler.shutdown()
+
+
+async def test_scheduler_posts_at_the_channels_time(
+    start: Start, services: Services, publisher: RecordingPublisher
+) -> None:
+    services.clock.now = NINE_IN_PARIS - timedelta(seconds=1)
+    scheduler = await start(publisher)
+    services.clock.now = NINE_IN_PARIS
+    await scheduler.run_due()
+    assert keys(publisher) == list(ALL_KEYS)
+
+
+async def test_scheduler_posts_nothing_before_the_channels_time(
+    start: Start, services: Services, publisher: RecordingPublisher
+) -> None:
+    services.clock.now = NINE_IN_PARIS - timedelta(minutes=5)
+    scheduler = await start(publisher)
+    services.clock.now = NINE_IN_PARIS - timedelta(seconds=1)
+    await scheduler.run_due()
+    assert publisher.sent == []
+
+
+async def test_scheduler_posts_once_however_often_it_wakes(
+    start: Start, services: Services, publisher: RecordingPublisher
+) -> None:
+    services.clock.now = NINE_IN_PARIS - timedelta(seconds=1)
+    scheduler = await start(publisher)
+    for minutes in (0, 0, 5, 30, 59):
+        services.clock.now = NINE_IN_PARIS + timedelta(minutes=minutes)
+        await scheduler.run_due()
+    assert keys(publisher) == list(ALL_KEYS)
+
+
+async def test_restart_within_grace_does_not_post_again(
+    start: Start, services: Services
+) -> None:
+    services.clock.now = NINE_IN_PARIS - timedelta(seconds=1)
+    first = await start(RecordingPublisher())
+    services.clock.now = NINE_IN_PARIS
+    await first.run_due()
+    await first.shutdown()
+    await services.reopen()
+    services.clock.now = NINE_IN_PARIS + timedelta(minutes=20)
+    after_restart = RecordingPublisher()
+    await (await start(after_restart)).run_due()
+    assert after_restart.sent == []
+
+
+async def test_missed_post_within_grace_is_caught_up_at_start(
+    start: Start, services: Services, publisher: RecordingPublisher
+) -> None:
+    services.clock.now = NINE_IN_PARIS + timedelta(minutes=30)
+    await start(publisher)
+    assert keys(publisher) == list(ALL_KEYS)
+
+
+async def test_missed_post_beyond_grace_is_not_caught_up(
+    start: Start, services: Services, publisher: RecordingPublisher
+) -> None:
+    services.clock.now = NINE_IN_PARIS + timedelta(minutes=61)
+    await start(publisher)
+    assert publisher.sent == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/schedule.py catch_up skips a day that has any record, 'claimed' included, "
+    "so a post interrupted by a crash is never resumed by the restarted bot",
+)
+async def test_restart_within_grace_after_a_crash_mid_post_sends_the_rest(
+    start: Start, services: Services
+) -> None:
+    services.clock.now = NINE_IN_PARIS - timedelta(seconds=1)
+    crashing = RecordingPublisher(fail_at=3)
+    first = await start(crashing)
+    services.clock.now = NINE_IN_PARIS
+    await first.run_due()  # the post raises on its 3rd message; the scheduler logs it
+    await first.shutdown()
+    await services.reopen()
+    services.clock.now = NINE_IN_PARIS + timedelta(minutes=10)
+    after_restart = RecordingPublisher()
+    await start(after_restart)
+    assert keys(after_restart) == list(ALL_KEYS[3:])
+
+
+def test_channel_team_is_the_one_reactions_use() -> None:
+    # Guards the fixtures: posts and reactions must address the same team.
+    assert (CHANNEL.team, WHERE.team) == (TEAM, TEAM)
+
+
+def test_sample_day_is_a_friday() -> None:
+    # Guards the scheduler tests: PARIS posts on Fridays only.
+    assert DAY.weekday() == 4 and NINE_IN_PARIS.date() == DAY
