@@ -245,7 +245,7 @@ async def fan_out(
             started = time.perf_counter()
             async with open_runtime(config, env={}) as rt:
                 candidates = await daily.fetch_candidates(
-                    date.fromisoformat(day), channels, hf=rt.hf
+                    date.fromisoformat(day), channels, hf=rt.hf, store=rt.store
                 )
                 digests = await daily.build_digests(
                     candidates, channels, store=rt.store, summarizer=rt.summarizer

@@ -90,7 +90,7 @@ async def cmd_digest(args: argparse.Namespace) -> int:
             candidates = await daily.fetch_candidates(
                 day, channels, hf=rt.hf, arxiv=rt.arxiv,
                 arxiv_categories=config.arxiv.categories, today=_today(channels[0].timezone),
-                progress=say,
+                store=rt.store, progress=say,
             )
             digests = await daily.build_digests(
                 candidates, channels, store=rt.store, summarizer=rt.summarizer,

@@ -64,9 +64,11 @@ async def fetch_candidates(
     arxiv: ArxivClient | None = None,
     arxiv_categories: Sequence[str] = (),
     today: date | None = None,
+    store: Store | None = None,
     progress: Progress | None = None,
 ) -> Candidates:
-    """One fetch per source for the whole day. arXiv new listings exist only for today."""
+    """One fetch per source for the whole day. arXiv new listings exist only for today.
+    With a writable `store`, the fetched papers are cached there (once, not per channel)."""
     _say(progress, f"Fetching Hugging Face Daily Papers for {day.isoformat()}")
     hf_papers = await hf.daily(day)
     categories = sorted({*arxiv_categories, *(c for ch in channels for c in ch.categories)})
@@ -83,7 +85,10 @@ async def fetch_candidates(
         "%s: %d candidates (%d from Hugging Face, %d new from arXiv)",
         day, len(hf_papers) + len(extra), len(hf_papers), len(extra),
     )
-    return Candidates(day, tuple(hf_papers) + tuple(extra), len(hf_papers), len(extra))
+    papers = tuple(hf_papers) + tuple(extra)
+    if store is not None and not store.readonly and papers:
+        await store.put_papers(papers)
+    return Candidates(day, papers, len(hf_papers), len(extra))
 
 
 async def build_digests(
@@ -103,8 +108,6 @@ async def build_digests(
     `exclude_day_from_posted` lets a channel see again what it was sent on this very day
     (for `/papers today` after the post, or resuming an interrupted one); `allow_again`
     lists papers a deliberate re-post may send again."""
-    if not store.readonly:
-        await store.put_papers(candidates.papers)
     prepared = candidates.prepared
     saved_lists: dict[tuple[str, str], Sequence[SavedPaper]] = {}
     digests: list[Digest] = []

@@ -17,9 +17,10 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,8 @@ from bot.models import ChatRef, Digest, Paper, Saver
 from bot.search import Searcher
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
-from bot.store import Store
+from bot.store import PostItem, PostRecord, Store
+from bot.store import PostStatus as PostStoreStatus
 from bot.summarize import Summarizer, instant_summary
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,10 @@ EMOJI_CHARS = {"pushpin": "📌", "round_pushpin": "📍", "bookmark": "🔖", "
                "bookmark_tabs": "📑", "books": "📚"}
 
 PostStatus = Literal["posted", "empty", "already", "resumed"]
+# A claim older than this whose owner cannot be asked is taken over (the catch-up window).
+STALE_CLAIM = timedelta(hours=1)
+# (item key, arXiv id or None, the call that sends it and returns the message id)
+_Message = tuple[str, str | None, Callable[[], Awaitable[str]]]
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class Service:
         self.bot_users: set[str] = set()
         self._candidates: dict[date, tuple[datetime, daily.Candidates]] = {}
         self._fetch_lock = asyncio.Lock()
-        self._post_lock = asyncio.Lock()
+        self._post_locks: dict[ChatRef, asyncio.Lock] = {}
 
     # --- commands -------------------------------------------------------------------------
 
@@ -244,9 +250,9 @@ class Service:
     ) -> PostOutcome:
         """Post `channel`'s picks for `day` exactly once (see the module docstring)."""
         ref = daily.channel_ref(channel, self.teams)
-        # One post at a time per process: claims are atomic in the store, and serialising
-        # here keeps the ~1 message/second/channel pace of chat platforms simple.
-        async with self._post_lock:
+        # One post per channel at a time (the scheduler and `/post` may race); different
+        # channels post concurrently.
+        async with self._post_locks.setdefault(ref, asyncio.Lock()):
             allow_again: frozenset[str] = frozenset()
             if force:
                 previous = await self.store.get_post(ref, day)
@@ -257,56 +263,85 @@ class Service:
             if existing is not None and existing.status != "claimed":
                 return PostOutcome(channel.name, day, "already", 0,
                                    f"already posted on {day.isoformat()}")
+            if existing is not None and not self._may_resume(existing):
+                return PostOutcome(channel.name, day, "already", 0,
+                                   f"being posted by {existing.owner}")
             # Fetch and rank before claiming, so that an upstream failure leaves no claim
             # behind and a later attempt (catch-up, `paperboy post`) simply starts over.
             digest = (await self._digests(
                 day, [channel], exclude_day_from_posted=True, allow_again=allow_again
             ))[0]
-            record = await self.store.claim_post(ref, day, self.owner, self.clock())
-            resumed = record is None
-            if record is None:
-                record = existing
+            attempted = {item.key for item in (existing.items if existing else ())}
+            messages, status = self._messages(channel, ref, digest, publisher)
+            messages = [m for m in messages if m[0] not in attempted]
+            first = [PostItem(key, arxiv_id, None) for key, arxiv_id, _ in messages[:1]]
+            # The claim carries the first message's announcement: one durable write less.
+            claimed = await self.store.claim_post(ref, day, self.owner, self.clock(), first)
+            if claimed is None:
                 log.warning("#%s: resuming the %s post interrupted earlier", channel.name, day)
-            attempted = {item.key for item in (record.items if record else ())}
-            if not digest.picks:
-                return await self._post_empty(channel, ref, digest, publisher, attempted)
-            sent = 0
-            if "header" not in attempted:
-                await self.store.record_item(ref, day, "header", None, None)
-                message = await publisher.post_header(ref, digest)
-                await self.store.record_item(ref, day, "header", None, message)
-                sent += 1
-            for pick in digest.picks:
-                key = pick.paper.arxiv_id
-                if key in attempted:
-                    continue
-                await self.store.record_item(ref, day, key, key, None)
-                message = await publisher.post_pick(ref, digest, pick)
-                await self.store.record_item(ref, day, key, key, message)
-                sent += 1
-            await self.store.finish_post(ref, day, "posted")
+                if first:
+                    await self.store.record_items(ref, day, first)
+            sent = await self._send(ref, day, messages, status)
+            if status == "empty":
+                log.info("#%s: nothing to post for %s (%s); on_empty=%s",
+                         channel.name, day, digest.note, channel.on_empty)
+                return PostOutcome(channel.name, day, "empty", sent, digest.note)
             if self.searcher is not None:
                 await self.searcher.index_papers(p.paper for p in digest.picks)
             log.info("#%s: posted %d picks of %d for %s (%d messages sent now)",
                      channel.name, len(digest.picks), digest.candidates, day, sent)
-            return PostOutcome(channel.name, day, "resumed" if resumed else "posted", sent)
+            return PostOutcome(
+                channel.name, day, "posted" if claimed else "resumed", sent
+            )
 
-    async def _post_empty(
-        self, channel: ChannelConfig, ref: ChatRef, digest: Digest, publisher: Publisher,
-        attempted: set[str],
-    ) -> PostOutcome:
-        reason = digest.note or "nothing new"
-        sent = 0
-        if channel.on_empty == "note" and "note" not in attempted:
-            await self.store.record_item(ref, digest.day, "note", None, None)
+    def _messages(
+        self, channel: ChannelConfig, ref: ChatRef, digest: Digest, publisher: Publisher
+    ) -> tuple[list[_Message], PostStoreStatus]:
+        """The messages of a day's post, in order, and the status it ends with."""
+        if not digest.picks:
+            if channel.on_empty == "skip":
+                return [], "empty"
+            reason = digest.note or "nothing new"
             text = f"No new papers for {digest.day.strftime('%a %d %b')}: {reason}."
-            message = await publisher.post_note(ref, text)
-            await self.store.record_item(ref, digest.day, "note", None, message)
-            sent = 1
-        await self.store.finish_post(ref, digest.day, "empty")
-        log.info("#%s: nothing to post for %s (%s); on_empty=%s",
-                 channel.name, digest.day, reason, channel.on_empty)
-        return PostOutcome(channel.name, digest.day, "empty", sent, reason)
+            return [("note", None, partial(publisher.post_note, ref, text))], "empty"
+        messages: list[_Message] = [
+            ("header", None, partial(publisher.post_header, ref, digest))
+        ]
+        messages += [
+            (p.paper.arxiv_id, p.paper.arxiv_id, partial(publisher.post_pick, ref, digest, p))
+            for p in digest.picks
+        ]
+        return messages, "posted"
+
+    async def _send(
+        self, ref: ChatRef, day: date, messages: list[_Message], status: PostStoreStatus
+    ) -> int:
+        """Send messages in order; the first is already announced in the store. Each is
+        confirmed with its message id after sending, in the same durable write as the next
+        one's announcement; the last confirmation also closes the post."""
+        if not messages:
+            await self.store.finish_post(ref, day, status)
+            return 0
+        for position, (key, arxiv_id, send) in enumerate(messages):
+            done = [PostItem(key, arxiv_id, await send())]
+            if position + 1 < len(messages):
+                next_key, next_id, _ = messages[position + 1]
+                done.append(PostItem(next_key, next_id, None))
+                await self.store.record_items(ref, day, done)
+            else:
+                await self.store.record_items(ref, day, done, status=status)
+        return len(messages)
+
+    def _may_resume(self, record: PostRecord) -> bool:
+        """May this process finish a post claimed earlier? Yes when the claim is its own, or
+        its owner on this host is gone (a crash), or it is older than the catch-up window
+        (an owner elsewhere that never finished). Never while its owner is alive."""
+        if record.owner == self.owner:
+            return True
+        host, _, pid = record.owner.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit():
+            return not _process_alive(int(pid))
+        return self.clock() - record.claimed_at > STALE_CLAIM
 
     async def _digests(
         self, day: date, channels: list[ChannelConfig], *, exclude_day_from_posted: bool,
@@ -330,7 +365,7 @@ class Service:
             fetched = await daily.fetch_candidates(
                 day, self.config.channels, hf=self.hf, arxiv=self.arxiv,
                 arxiv_categories=self.config.arxiv.categories,
-                today=self.local_today(channels[0]),
+                today=self.local_today(channels[0]), store=self.store,
             )
             self._candidates = {day: (now, fetched)}
             if self.searcher is not None:
@@ -353,6 +388,16 @@ class Service:
     def _adhoc_channel(self, where: ChatRef) -> ChannelConfig:
         # `/papers today` in a channel without a schedule gets the default profile.
         return ChannelConfig(name=where.channel, platform=where.platform, id=where.channel)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
 
 
 def normalise_emoji(emoji: str) -> str:

@@ -15,7 +15,7 @@ Called by bot.service, bot.digest, bot.schedule and bot.search — never by adap
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -80,9 +80,11 @@ class Store(Protocol):
 
     # --- daily posts (team state) ---------------------------------------------------
     async def claim_post(
-        self, channel: ChatRef, day: date, owner: str, now: datetime
+        self, channel: ChatRef, day: date, owner: str, now: datetime,
+        items: Sequence[PostItem] = (),
     ) -> PostRecord | None:
-        """Claim (channel, day). Returns the new record, or None when already claimed."""
+        """Claim (channel, day), with its first `items` already recorded (the same write).
+        Returns the new record, or None when already claimed."""
 
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         """The record for (channel, day), if any."""
@@ -94,6 +96,14 @@ class Store(Protocol):
         """Add or update one item of a claimed post. Called with message_id=None before
         sending and again with the platform's message id after; a message id also makes
         `paper_for_message` answer for that message."""
+
+    async def record_items(
+        self, channel: ChatRef, day: date, items: Sequence[PostItem],
+        status: PostStatus | None = None,
+    ) -> None:
+        """`record_item` for several items, and optionally the new status, in ONE write:
+        the daily post confirms message k and announces message k+1 together, which halves
+        the durable writes of a post."""
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         """Mark a claimed post "posted" or "empty"."""

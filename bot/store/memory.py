@@ -9,7 +9,7 @@ does — including refusing meta values that are not JSON and copying them in an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -61,7 +61,8 @@ class MemoryStore:
 
     # --- daily posts --------------------------------------------------------------------
     async def claim_post(
-        self, channel: ChatRef, day: date, owner: str, now: datetime
+        self, channel: ChatRef, day: date, owner: str, now: datetime,
+        items: Sequence[PostItem] = (),
     ) -> PostRecord | None:
         key = (_channel_key(channel), day)
         if key in self._claims:
@@ -72,6 +73,7 @@ class MemoryStore:
             status="claimed",
             owner=owner,
             claimed_at=now,
+            items=tuple(items),
         )
         self._claims[key] = record
         return record
@@ -87,13 +89,26 @@ class MemoryStore:
         arxiv_id: str | None,
         message_id: str | None,
     ) -> None:
+        await self.record_items(channel, day, [PostItem(key, arxiv_id, message_id)])
+
+    async def record_items(
+        self,
+        channel: ChatRef,
+        day: date,
+        items: Sequence[PostItem],
+        status: PostStatus | None = None,
+    ) -> None:
         record = self._claimed(channel, day)
-        item = PostItem(key, arxiv_id, message_id)
-        if any(old.key == key for old in record.items):
-            items = tuple(item if old.key == key else old for old in record.items)
-        else:
-            items = (*record.items, item)
-        self._claims[(_channel_key(channel), day)] = replace(record, items=items)
+        kept = list(record.items)
+        for item in items:
+            index = next((i for i, old in enumerate(kept) if old.key == item.key), None)
+            if index is None:
+                kept.append(item)
+            else:
+                kept[index] = item
+        self._claims[(_channel_key(channel), day)] = replace(
+            record, items=tuple(kept), status=status or record.status
+        )
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         record = self._claimed(channel, day)

@@ -33,7 +33,7 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -126,10 +126,11 @@ class TinyDBStore:
 
     # --- daily posts --------------------------------------------------------------------
     async def claim_post(
-        self, channel: ChatRef, day: date, owner: str, now: datetime
+        self, channel: ChatRef, day: date, owner: str, now: datetime,
+        items: Sequence[PostItem] = (),
     ) -> PostRecord | None:
         self._check_writable()
-        return await self._run(self._claim_post, channel, day, owner, now)
+        return await self._run(self._claim_post, channel, day, owner, now, tuple(items))
 
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         return await self._run(self._get_post, channel, day)
@@ -142,8 +143,17 @@ class TinyDBStore:
         arxiv_id: str | None,
         message_id: str | None,
     ) -> None:
+        await self.record_items(channel, day, [PostItem(key, arxiv_id, message_id)])
+
+    async def record_items(
+        self,
+        channel: ChatRef,
+        day: date,
+        items: Sequence[PostItem],
+        status: PostStatus | None = None,
+    ) -> None:
         self._check_writable()
-        await self._run(self._record_item, channel, day, PostItem(key, arxiv_id, message_id))
+        await self._run(self._record_items, channel, day, tuple(items), status)
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         self._check_writable()
@@ -295,7 +305,8 @@ class TinyDBStore:
         return self._table(post_file(channel, year), name)
 
     def _claim_post(
-        self, channel: ChatRef, day: date, owner: str, now: datetime
+        self, channel: ChatRef, day: date, owner: str, now: datetime,
+        items: tuple[PostItem, ...],
     ) -> PostRecord | None:
         claims = self._claims(channel, day.year)
         if claims.get(doc_id=day.isoformat()) is not None:
@@ -306,6 +317,7 @@ class TinyDBStore:
             status="claimed",
             owner=owner,
             claimed_at=now,
+            items=items,
         )
         with _batch(claims):
             claims.insert(Document(codec.post_to_dict(record), doc_id=day.isoformat()))
@@ -315,15 +327,18 @@ class TinyDBStore:
         doc = self._claims(channel, day.year).get(doc_id=day.isoformat())
         return codec.post_from_dict(doc) if doc is not None else None
 
-    def _record_item(self, channel: ChatRef, day: date, item: PostItem) -> None:
+    def _record_items(
+        self, channel: ChatRef, day: date, new: tuple[PostItem, ...], status: PostStatus | None
+    ) -> None:
         record = self._claimed(channel, day)
         items = list(record.items)
-        index = next((i for i, old in enumerate(items) if old.key == item.key), None)
-        if index is None:
-            items.append(item)
-        else:
-            items[index] = item
-        self._put_post(replace(record, items=tuple(items)))
+        for item in new:
+            index = next((i for i, old in enumerate(items) if old.key == item.key), None)
+            if index is None:
+                items.append(item)
+            else:
+                items[index] = item
+        self._put_post(replace(record, items=tuple(items), status=status or record.status))
 
     def _finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         self._put_post(replace(self._claimed(channel, day), status=status))

@@ -239,6 +239,49 @@ async def test_record_item_again_sets_the_message_id_in_place(store: Store) -> N
     )
 
 
+async def test_claim_can_record_the_first_item_in_the_same_write(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0, items=[PostItem("header", None, None)])
+    record = await store.get_post(CHANNEL, DAY)
+    assert record is not None and record.items == (PostItem("header", None, None),)
+
+
+async def test_record_items_confirms_one_and_announces_the_next_together(
+    store: Store,
+) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0)
+    await store.record_items(CHANNEL, DAY, [PostItem("header", None, None)])
+    await store.record_items(
+        CHANNEL, DAY,
+        [PostItem("header", None, "100.1"), PostItem("2505.01234", "2505.01234", None)],
+    )
+    record = await store.get_post(CHANNEL, DAY)
+    assert record is not None and record.items == (
+        PostItem("header", None, "100.1"),
+        PostItem("2505.01234", "2505.01234", None),
+    )
+
+
+async def test_record_items_can_finish_the_post_in_the_same_write(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0)
+    await store.record_items(
+        CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")], status="posted"
+    )
+    record = await store.get_post(CHANNEL, DAY)
+    assert record is not None and record.status == "posted"
+
+
+async def test_record_items_without_a_status_keeps_the_claim_open(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0)
+    await store.record_items(CHANNEL, DAY, [PostItem("header", None, "100.1")])
+    record = await store.get_post(CHANNEL, DAY)
+    assert record is not None and record.status == "claimed"
+
+
+async def test_record_items_without_a_claim_is_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="no claim"):
+        await store.record_items(CHANNEL, DAY, [PostItem("header", None, None)])
+
+
 async def test_record_item_without_a_claim_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="no claim"):
         await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", None)
