@@ -227,7 +227,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
         service = await _service(rt)
         adapter = ConsoleAdapter(service, channel)
         scheduler = DailyScheduler(
-            consoles, lambda ch, day: service.post_daily(ch, day, adapter), store=rt.store
+            consoles, lambda ch, day: service.post_daily(ch, day, adapter), store=rt.store,
+            teams=service.teams,
         )
         await scheduler.start()
         try:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +41,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from bot.config import WEEKDAYS, ChannelConfig
 from bot.daily import channel_ref
@@ -53,6 +54,7 @@ Clock = Callable[[], datetime]
 PostFn = Callable[[ChannelConfig, date], Awaitable[object]]
 
 DEFAULT_GRACE = timedelta(hours=1)
+DEFAULT_RETRY = timedelta(minutes=10)
 
 
 def local_today(channel: ChannelConfig, now: datetime) -> date:
@@ -96,6 +98,8 @@ class DailyScheduler:
         store: Store,
         clock: Clock | None = None,
         grace: timedelta = DEFAULT_GRACE,
+        retry_every: timedelta = DEFAULT_RETRY,
+        teams: Mapping[str, str] | None = None,
     ) -> None:
         for channel in channels:
             _validate(channel)  # a typo in config.toml fails at start, not at 09:00
@@ -104,6 +108,10 @@ class DailyScheduler:
         self._store = store
         self._clock: Clock = clock or _utc_now
         self._grace = grace
+        self._retry_every = retry_every
+        # The team each platform's adapter is connected to (read when needed: adapters
+        # learn it at start-up), so post records are looked up where the service files them.
+        self._teams = teams if teams is not None else {}
         # The last local date `post` was called for, per channel: the guard that makes the
         # second occurrence of a fall-back time, or the timer firing after `catch_up` posted
         # the same day, do nothing.
@@ -156,7 +164,8 @@ class DailyScheduler:
 
         Only the most recent scheduled time is considered: today's, or yesterday's when
         today's has not come yet (a 23:30 post seen at 00:10). A day that already has a
-        record in the store (claimed, posted or empty) is left to it. A day missed by more
+        record "posted" or "empty" is done; one still "claimed" was interrupted by a crash and
+        is resumed (the service sends only what was never attempted). A day missed by more
         than `grace` is not posted; one INFO line says so. Returns (channel name, local date)
         for every post that completed.
         """
@@ -166,8 +175,9 @@ class DailyScheduler:
             day, when = _latest_slot(channel, now)
             if not _is_posting_day(channel, day):
                 continue
-            if await self._store.get_post(channel_ref(channel), day) is not None:
-                continue
+            record = await self._store.get_post(channel_ref(channel, self._teams), day)
+            if record is not None and record.status != "claimed":
+                continue  # posted (or empty); a "claimed" one was interrupted: resume it
             late = now - when
             if late > self._grace:
                 log.info(
@@ -249,15 +259,41 @@ class DailyScheduler:
             log.debug("%s: already ran for %s (DST repeat or caught up)", _label(channel), day)
             return False
         # Marked before awaiting, with no await in between, so the timer and catch_up
-        # cannot both start a post for the same day; a failed post is not retried by the
-        # scheduler (the service and its claim decide about retries).
+        # cannot both start a post for the same day.
         self._called[channel.name] = day
+        return await self._attempt(channel, day)
+
+    async def _attempt(self, channel: ChannelConfig, day: date) -> bool:
         try:
             await self._post(channel, day)
         except Exception:
             log.exception("%s: the daily post for %s failed", _label(channel), day.isoformat())
+            self._schedule_retry(channel, day)
             return False
         return True
+
+    def _schedule_retry(self, channel: ChannelConfig, day: date) -> None:
+        # An upstream outage at 09:00 should not cost the day: try again every few minutes
+        # while the post is still within its grace window. The service's claim makes a retry
+        # send only what was never attempted.
+        if self._scheduler is None:
+            return
+        when = self._now() + self._retry_every
+        deadline = scheduled_at(channel, day) + self._grace
+        if when > deadline:
+            log.error("%s: giving up the %s post: still failing %s after its time",
+                      _label(channel), day.isoformat(), _duration(self._grace))
+            return
+        log.warning("%s: will retry the %s post at %s", _label(channel), day.isoformat(),
+                    when.astimezone(_zone(channel)).strftime("%H:%M"))
+        self._scheduler.add_job(
+            self._attempt,
+            DateTrigger(run_date=when),
+            args=(channel, day),
+            id=f"retry:{channel.name}",
+            replace_existing=True,
+            misfire_grace_time=max(1, int(self._grace.total_seconds())),
+        )
 
     def _now(self) -> datetime:
         # Always UTC: Python compares and subtracts two datetimes that share a tzinfo by

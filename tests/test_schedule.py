@@ -306,17 +306,25 @@ async def test_catch_up_returns_what_it_posted(
     assert await daily.catch_up() == [("papers-nlp", TUESDAY)]
 
 
-@pytest.mark.parametrize("status", ["claimed", "posted"])
-async def test_catch_up_leaves_a_day_with_a_store_record_alone(
+@pytest.mark.parametrize("status", ["posted", "empty"])
+async def test_catch_up_leaves_a_finished_day_alone(
     start: Start, clock: FakeClock, posts: RecordingPost, store: MemoryStore, status: str
 ) -> None:
     clock.now = datetime(2026, 5, 12, 9, 20, tzinfo=PARIS)
     ref = channel_ref(NLP)
     await store.claim_post(ref, TUESDAY, "another-process", clock.now)
-    if status == "posted":
-        await store.finish_post(ref, TUESDAY, "posted")
+    await store.finish_post(ref, TUESDAY, status)
     await start(NLP)
     assert posts.calls == []
+
+
+async def test_catch_up_resumes_a_day_left_claimed_by_a_crash(
+    start: Start, clock: FakeClock, posts: RecordingPost, store: MemoryStore
+) -> None:
+    clock.now = datetime(2026, 5, 12, 9, 20, tzinfo=PARIS)
+    await store.claim_post(channel_ref(NLP), TUESDAY, "crashed-process", clock.now)
+    await start(NLP)
+    assert posts.calls == [("papers-nlp", TUESDAY)]
 
 
 async def test_catch_up_skips_a_day_missed_beyond_the_grace_window(
@@ -394,7 +402,31 @@ async def test_failing_post_does_not_stop_the_next_days_post(
     clock.now = datetime(2026, 5, 12, 8, 0, tzinfo=PARIS)
     daily = await start(NLP)
     await walk(daily, clock, datetime(2026, 5, 13, 10, 0, tzinfo=PARIS))
-    assert posts.calls == [("papers-nlp", TUESDAY), ("papers-nlp", date(2026, 5, 13))]
+    assert posts.calls[-1] == ("papers-nlp", date(2026, 5, 13))
+
+
+async def test_failed_post_is_retried_ten_minutes_later(
+    start: Start, clock: FakeClock, posts: RecordingPost
+) -> None:
+    posts.failures = 1
+    clock.now = datetime(2026, 5, 12, 8, 59, tzinfo=PARIS)
+    daily = await start(NLP)
+    clock.now = datetime(2026, 5, 12, 9, 0, tzinfo=PARIS)
+    await daily.run_due()
+    clock.now = datetime(2026, 5, 12, 9, 10, tzinfo=PARIS)
+    await daily.run_due()
+    assert posts.calls == [("papers-nlp", TUESDAY), ("papers-nlp", TUESDAY)]
+
+
+async def test_retries_stop_at_the_end_of_the_grace_window(
+    start: Start, clock: FakeClock, posts: RecordingPost, caplog: pytest.LogCaptureFixture
+) -> None:
+    posts.failures = 100
+    clock.now = datetime(2026, 5, 12, 8, 59, tzinfo=PARIS)
+    daily = await start(NLP)
+    await walk(daily, clock, datetime(2026, 5, 12, 11, 0, tzinfo=PARIS))
+    assert len(posts.calls) == 6  # 09:00, then every 10 minutes up to 09:50 (grace 1 h)
+    assert "giving up the 2026-05-12 post" in caplog.text
 
 
 async def test_clock_jumping_over_two_post_times_posts_once_for_the_latest_day(

@@ -202,7 +202,8 @@ class DataDirLock:
             os.close(fd)
             raise StoreLocked(
                 f"data directory {self.path.parent} is in use by paperboy "
-                f"({_describe_holder(self.path)}); stop it or use another --data dir"
+                f"({_describe_holder(self.path)}); stop it, or point [storage] path or "
+                "PAPERBOY_DATA elsewhere"
             ) from None
         except OSError as exc:
             os.close(fd)

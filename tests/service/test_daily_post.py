@@ -531,11 +531,6 @@ async def test_missed_post_beyond_grace_is_not_caught_up(
     assert publisher.sent == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/schedule.py catch_up skips a day that has any record, 'claimed' included, "
-    "so a post interrupted by a crash is never resumed by the restarted bot",
-)
 async def test_restart_within_grace_after_a_crash_mid_post_sends_the_rest(
     start: Start, services: Services
 ) -> None:

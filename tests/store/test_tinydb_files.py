@@ -155,7 +155,7 @@ async def test_refusal_names_the_directory_and_what_to_do(
     with pytest.raises(StoreLocked) as refused:
         await TinyDBStore.open(data_dir)
     assert str(refused.value).startswith(f"data directory {data_dir} is in use by paperboy") and (
-        str(refused.value).endswith("; stop it or use another --data dir")
+        str(refused.value).endswith("; stop it, or point [storage] path or PAPERBOY_DATA elsewhere")
     )
 
 
