@@ -2,20 +2,24 @@
 
 Serves one real day of the corpus (../shared/data; the day whose batch is closest to 50
 papers, converted back to raw `/api/daily_papers` items by bench/digest.py) from the fake
-Hugging Face in tests/fakes/hf_server.py on 127.0.0.1 — or, when the corpus is absent, the
-five-paper sample in tests/fixtures, and the report says so. 500 console channels with
+Hugging Face in tests/fakes/hf_server.py on 127.0.0.1. Without the corpus it exits with
+status 2 and a message, like the other benchmarks: five sample papers would time nothing
+worth reporting. 500 console channels with
 varied filters (bench/digest.py's `make_channels`: keywords, an author, top 3–10, minimum
 upvotes) share one `Service` on a `TinyDBStore` in a temporary directory; a counting
 publisher stands in for the chat platform. All 500 `post_daily` calls start at once, as the
 scheduler fires them when many channels share a time.
 
-Reported: total wall time (target ≤ 5 s), requests the fake received for
-/api/daily_papers (must be exactly one day's pages, however many channels), messages sent,
-and the store calls made (a counting wrapper around the real store) and, with `--profile`,
-cProfile's top functions of the event-loop thread (the store's file I/O runs on its worker
-thread, which cProfile does not see).
+The whole post runs three times, each on a fresh data directory. Reported: the three wall
+times and their median, the target (≤ 5 s) judged on the best of the three (the others show
+the noise of a shared machine); requests the fake received for /api/daily_papers (every run
+must fetch exactly one day's pages, however many channels), messages sent, and the store
+calls made (a counting wrapper around the real store) in the best run and, with
+`--profile`, cProfile's top functions of the event-loop thread in that run (the store's
+file I/O runs on its worker thread, which cProfile does not see).
 Prints a markdown table with the machine and rewrites its own section of docs/benchmarks.md
-(between `<!-- bench:fanout -->` markers). Exit status 1 when a target is missed.
+(between `<!-- bench:fanout -->` markers). Exit status 1 when a target is missed, 2 when
+the corpus is absent.
 Run: .venv/bin/python bench/fanout.py [--channels 500] [--day YYYY-MM-DD] [--profile]
      [--no-docs]
 """
@@ -28,6 +32,7 @@ import cProfile
 import io
 import itertools
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -42,7 +47,6 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
     sys.path.insert(0, str(PROJECT))
 
-from bench._corpus import CORPUS  # noqa: E402
 from bench._report import DOCS, machine, write_section  # noqa: E402
 from bench.digest import corpus_day, make_channels, pages_for  # noqa: E402
 from bot.config import ChannelConfig, Config  # noqa: E402
@@ -52,16 +56,15 @@ from bot.sources.http import make_client  # noqa: E402
 from bot.sources.huggingface import HuggingFaceClient  # noqa: E402
 from bot.store.tinydb import TinyDBStore  # noqa: E402
 from bot.summarize import Summarizer  # noqa: E402
-from tests.fakes.hf_server import FakeHuggingFace, load_items  # noqa: E402
+from tests.fakes.hf_server import FakeHuggingFace  # noqa: E402
 
 Item = dict[str, Any]
 
 SECTION = "fanout"
-SAMPLE = PROJECT / "tests" / "fixtures" / "hf_daily_papers_2026-06-12_sample.json"
-SAMPLE_DAY = "2026-06-12"
 DAILY = "/api/daily_papers"
 TARGET_SECONDS = 5.0
 CHANNELS = 500
+RUNS = 3
 PROFILE_LINES = 15
 
 
@@ -130,7 +133,8 @@ class TimedStore:
 
 @dataclass(frozen=True)
 class Result:
-    source: str  # "corpus" or "sample"
+    """One run: every channel's post for the day, on a fresh data directory."""
+
     day: str
     papers: int
     channels: int
@@ -143,9 +147,8 @@ class Result:
     profile: str | None
 
     def misses(self) -> list[str]:
+        """What this run got wrong, time aside (time is judged on the best run)."""
         missed = []
-        if self.seconds > TARGET_SECONDS:
-            missed.append(f"{self.channels} posts in ≤ {TARGET_SECONDS:g} s")
         if self.daily_requests != self.expected_requests:
             missed.append(f"exactly {self.expected_requests} {DAILY} request(s)")
         if self.statuses["posted"] + self.statuses["empty"] != self.channels:
@@ -153,16 +156,29 @@ class Result:
         return missed
 
 
-def served_day(wanted: str | None) -> tuple[str, str, list[Item]]:
-    """(source, day, raw items): a corpus day when ../shared/data is there, else the sample."""
-    if CORPUS.is_file():
-        day, items = corpus_day(day=wanted)
-        return "corpus", day, items
-    if wanted not in (None, SAMPLE_DAY):
-        sys.exit(f"the corpus is absent ({CORPUS}); only the sample day {SAMPLE_DAY} exists")
-    print(f"corpus not found: {CORPUS}; serving the 5-paper sample {SAMPLE.name} instead",
-          file=sys.stderr)
-    return "sample", SAMPLE_DAY, load_items(SAMPLE)
+@dataclass(frozen=True)
+class Measurement:
+    """RUNS runs of the same fan-out."""
+
+    runs: tuple[Result, ...]
+
+    @property
+    def best(self) -> Result:
+        return min(self.runs, key=lambda run: run.seconds)
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(run.seconds for run in self.runs)
+
+    def misses(self) -> list[str]:
+        missed = []
+        if self.best.seconds > TARGET_SECONDS:
+            missed.append(
+                f"{self.best.channels} posts in ≤ {TARGET_SECONDS:g} s (best of {len(self.runs)})"
+            )
+        for number, run in enumerate(self.runs, start=1):
+            missed += [f"run {number}: {miss}" for miss in run.misses()]
+        return missed
 
 
 def console_channels(items: Sequence[Item], count: int) -> list[ChannelConfig]:
@@ -206,7 +222,6 @@ async def post_all(
         finally:
             await real_store.close()
         return Result(
-            source="",
             day=day,
             papers=len(items),
             channels=len(channels),
@@ -230,14 +245,12 @@ def _top_functions(profiler: cProfile.Profile) -> str:
 # --- the report -----------------------------------------------------------------------------
 
 
-def render(result: Result, command: str, when: date | None = None) -> str:
+def render(measurement: Measurement, command: str, when: date | None = None) -> str:
     when = when or date.today()
+    result = measurement.best
     messages = sum(result.sent.values())
-    data = (
-        f"{result.day} from the corpus, {result.papers} papers"
-        if result.source == "corpus"
-        else f"the {result.papers}-paper sample {SAMPLE.name} (the corpus was absent)"
-    )
+    data = f"{result.day} from the corpus, {result.papers} papers"
+    runs = ", ".join(f"{run.seconds:.2f}" for run in measurement.runs)
     lines = [
         "## Fan-out: one day posted to many channels (`bench/fanout.py`)",
         "",
@@ -248,7 +261,11 @@ def render(result: Result, command: str, when: date | None = None) -> str:
         "`TinyDBStore`; every `post_daily` starts at once (the scheduler's case); a "
         "counting publisher stands in for the chat platform.",
         "",
-        f"| channels | papers | total s | per channel ms | {DAILY} requests | one day's pages "
+        f"{len(measurement.runs)} runs, each on a fresh data directory: {runs} s "
+        f"(median {measurement.median_seconds:.2f} s). The table is the best run; the "
+        "time target is judged on it, the request and status checks on every run.",
+        "",
+        f"| channels | papers | best s | per channel ms | {DAILY} requests | one day's pages "
         "| messages | headers | picks | notes | posted | empty |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {result.channels} | {result.papers} | {result.seconds:.2f} | "
@@ -274,22 +291,29 @@ def render(result: Result, command: str, when: date | None = None) -> str:
         "Channels post concurrently, so time inside store calls overlaps and is not "
         "additive; `--profile` shows the event loop's share.",
     ]
-    missed = result.misses()
+    missed = measurement.misses()
     verdict = "met" if not missed else "MISSED (" + "; ".join(missed) + ")"
     lines += [
         "",
-        f"Targets: {result.channels} posts in ≤ {TARGET_SECONDS:g} s, one day's pages from "
-        f"Hugging Face whatever the channel count: **{verdict}**.",
+        f"Targets: {result.channels} posts in ≤ {TARGET_SECONDS:g} s (best of "
+        f"{len(measurement.runs)}), one day's pages from Hugging Face whatever the channel "
+        f"count: **{verdict}**.",
     ]
     return "\n".join(lines)
 
 
-def measure(day: str | None, channels: int, *, profile: bool) -> Result:
-    source, day, items = served_day(day)
-    with tempfile.TemporaryDirectory(prefix="paperboy-fanout-") as tmp:
-        result = asyncio.run(post_all(items, day, console_channels(items, channels),
-                                      Path(tmp) / "data", profile=profile))
-    return replace(result, source=source)
+def measure(day: str | None, channels: int, *, profile: bool, runs: int = RUNS) -> Measurement:
+    """`runs` runs of the fan-out, each on a fresh data directory. Exits (status 2) when the
+    corpus is absent (bench/digest.py's `corpus_day`)."""
+    day, items = corpus_day(day=day)
+    configs = console_channels(items, channels)
+    results = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="paperboy-fanout-") as tmp:
+            results.append(asyncio.run(
+                post_all(items, day, configs, Path(tmp) / "data", profile=profile)
+            ))
+    return Measurement(tuple(results))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,17 +325,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
 
-    result = measure(args.day, args.channels, profile=args.profile)
+    measurement = measure(args.day, args.channels, profile=args.profile)
     command = " ".join([".venv/bin/python", "bench/fanout.py", *(argv or sys.argv[1:])])
-    section = render(result, command)
+    section = render(measurement, command)
     print(section)
-    if result.profile:
-        print("\ncProfile, event-loop thread, by cumulative time:\n")
-        print(result.profile)
+    if measurement.best.profile:
+        print("\ncProfile, event-loop thread, best run, by cumulative time:\n")
+        print(measurement.best.profile)
     if not args.no_docs:
         write_section(SECTION, section)
         print(f"\nupdated {DOCS.relative_to(PROJECT)}")
-    return 0 if not result.misses() else 1
+    return 0 if not measurement.misses() else 1
 
 
 if __name__ == "__main__":

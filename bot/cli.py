@@ -149,6 +149,7 @@ async def cmd_backfill(args: argparse.Namespace) -> int:
         with _progress(args) as say:
             report = await backfill(
                 rt.hf, rt.store, index, start=args.start, end=args.end, force=args.force,
+                pause=config.huggingface.backfill_pause,
                 progress=lambda month, n, total: say(f"Backfilling {month} ({n}/{total})"),
             )
     print(

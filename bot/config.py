@@ -66,6 +66,8 @@ class ChannelConfig:
 class HuggingFaceConfig:
     base_url: str = "https://huggingface.co"
     timeout: float = 20.0
+    # Seconds `paperboy backfill` waits between months, to stay polite to Hugging Face.
+    backfill_pause: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -290,12 +292,15 @@ class _Table:
             raise self.error(name, f"must be {allowed}, got {value}")
         return value
 
-    def seconds(self, name: str, default: float) -> float:
+    def seconds(self, name: str, default: float, *, zero_ok: bool = False) -> float:
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(name, f"expected a number of seconds, got {_kind(value)}")
-        # TOML allows inf and nan; neither is a usable timeout.
-        if not math.isfinite(value) or value <= 0:
+        # TOML allows inf and nan; neither is a usable timeout or pause.
+        if zero_ok:
+            if not math.isfinite(value) or value < 0:
+                raise self.error(name, f"must be 0 or a positive number of seconds, got {value}")
+        elif not math.isfinite(value) or value <= 0:
             raise self.error(name, f"must be a positive number of seconds, got {value}")
         return float(value)
 
@@ -327,9 +332,14 @@ class _Table:
         value = self.text(name, default)
         if optional and not value:
             return ""
-        parts = urlsplit(value)
+        bad = self.error(name, f"expected an http:// or https:// URL, got '{value}'")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            raise bad from None
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-            raise self.error(name, f"expected an http:// or https:// URL, got '{value}'")
+            raise bad
         if parts.username or parts.password:
             # Not echoed: the part before '@' is a credential.
             raise self.error(name, f"must not contain a user name or password; {_SECRET_ADVICE}")
@@ -366,6 +376,7 @@ def _huggingface(table: _Table) -> HuggingFaceConfig:
     return HuggingFaceConfig(
         base_url=table.url("base_url", default.base_url),
         timeout=table.seconds("timeout", default.timeout),
+        backfill_pause=table.seconds("backfill_pause", default.backfill_pause, zero_ok=True),
     )
 
 

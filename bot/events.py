@@ -120,8 +120,10 @@ class SaveReply(Reply):
 class Publisher(Protocol):
     """Posts a daily digest to a channel, one message at a time; returns message ids.
 
-    Each adapter implements it with its own rendering. A method raises on failure; the
-    service records what was sent before each call so that nothing is ever sent twice.
+    Each adapter implements it with its own rendering. The service records each message
+    before the call, so nothing is ever sent twice. A method raises `UpstreamError` when
+    the platform refused the message (nothing was posted: a retry sends it); any other
+    exception counts as "may have been posted" and the message is not sent again.
     """
 
     async def post_header(self, channel: ChatRef, digest: Digest) -> str: ...

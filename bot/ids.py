@@ -14,12 +14,13 @@ from bot.errors import InvalidPaperId
 _NEW = r"\d{4}\.\d{4,5}"
 _OLD = r"[a-z][a-z.\-]*[a-z]/\d{7}"
 _ID = rf"(?P<id>{_NEW}|{_OLD})(?P<version>v\d+)?"
-_BARE = re.compile(rf"^(?:arxiv:)?{_ID}$", re.IGNORECASE)
+# ASCII: "２４０６.１２３４５" in full-width digits is not an arXiv id.
+_BARE = re.compile(rf"^(?:arxiv:)?{_ID}$", re.IGNORECASE | re.ASCII)
 _URL = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?"
     r"(?:arxiv\.org/(?:abs|pdf|html)|huggingface\.co/papers|(?:www\.)?alphaxiv\.org/(?:abs|overview))"
     rf"/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 

@@ -180,7 +180,7 @@ class DailyScheduler:
                 continue  # posted (or empty); a "claimed" one was interrupted: resume it
             late = now - when
             if late > self._grace:
-                log.info(
+                log.warning(
                     "%s: missed the %s %s post on %s by %s (grace %s); not catching up",
                     _label(channel), channel.time, channel.timezone, day.isoformat(),
                     _duration(late), _duration(self._grace),

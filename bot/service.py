@@ -26,7 +26,13 @@ from zoneinfo import ZoneInfo
 
 from bot import commands, daily, export
 from bot.config import ChannelConfig, Config
-from bot.errors import InvalidPaperId, PaperboyError, UpstreamError, UserInputError
+from bot.errors import (
+    InvalidPaperId,
+    PaperboyError,
+    StoreError,
+    UpstreamError,
+    UserInputError,
+)
 from bot.events import (
     CommandEvent,
     DigestReply,
@@ -182,7 +188,10 @@ class Service:
         saver = Saver(user=user, saved_at=self.clock(), where=where)
         changed = await self.store.save(where.platform, where.team, paper, saver)
         if self.searcher is not None:
-            await self.searcher.index_papers([paper])
+            try:
+                await self.searcher.index_papers([paper])
+            except StoreError as exc:  # the save itself succeeded; search catches up later
+                log.warning("saved %s but could not index it: %s", paper.arxiv_id, exc)
         savers = await self._saver_count(where, paper.arxiv_id)
         log.info("%s saved %s in %s:%s (%s)", user, paper.arxiv_id, where.platform, where.team,
                  "new" if changed else "already saved")
@@ -283,7 +292,9 @@ class Service:
                     await self.store.record_items(ref, day, first)
             sent = await self._send(ref, day, messages, status)
             if status == "empty":
-                log.info("#%s: nothing to post for %s (%s); on_empty=%s",
+                # WARNING, not INFO: an admin reading the default log must see why a channel
+                # got nothing today.
+                log.warning("#%s: nothing to post for %s (%s); on_empty=%s",
                          channel.name, day, digest.note, channel.on_empty)
                 return PostOutcome(channel.name, day, "empty", sent, digest.note)
             if self.searcher is not None:
@@ -323,7 +334,15 @@ class Service:
             await self.store.finish_post(ref, day, status)
             return 0
         for position, (key, arxiv_id, send) in enumerate(messages):
-            done = [PostItem(key, arxiv_id, await send())]
+            try:
+                message_id = await send()
+            except PaperboyError:
+                # The platform answered with a refusal: nothing was posted, so the retry
+                # may send this message. (A process that dies mid-call leaves the item
+                # announced instead, and it is never sent twice.)
+                await self.store.drop_item(ref, day, key)
+                raise
+            done = [PostItem(key, arxiv_id, message_id)]
             if position + 1 < len(messages):
                 next_key, next_id, _ = messages[position + 1]
                 done.append(PostItem(next_key, next_id, None))
@@ -334,14 +353,18 @@ class Service:
 
     def _may_resume(self, record: PostRecord) -> bool:
         """May this process finish a post claimed earlier? Yes when the claim is its own, or
-        its owner on this host is gone (a crash), or it is older than the catch-up window
-        (an owner elsewhere that never finished). Never while its owner is alive."""
-        if record.owner == self.owner:
-            return True
+        the store is exclusive to this process, or its owner on this host is gone (a crash),
+        or it is older than the catch-up window (an owner elsewhere that never finished)."""
+        if record.owner == self.owner or self.store.exclusive:
+            return True  # an exclusive store: whoever claimed it is gone
         host, _, pid = record.owner.rpartition(":")
-        if host == socket.gethostname() and pid.isdigit():
-            return not _process_alive(int(pid))
-        return self.clock() - record.claimed_at > STALE_CLAIM
+        if host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid)):
+            return True
+        if self.clock() - record.claimed_at > STALE_CLAIM:
+            return True
+        log.warning("post for %s on %s is being sent by %s; leaving it to that process",
+                    record.channel.channel, record.day, record.owner)
+        return False
 
     async def _digests(
         self, day: date, channels: list[ChannelConfig], *, exclude_day_from_posted: bool,
@@ -402,9 +425,10 @@ def _process_alive(pid: int) -> bool:
 
 def normalise_emoji(emoji: str) -> str:
     """`:pushpin:`, `pushpin`, `📌` and Slack's `pushpin::skin-tone-2` all become `pushpin`."""
-    name = emoji.strip().strip(":").split("::")[0].lower()
+    # U+FE0F (emoji presentation) is often appended by keyboards: "📌\ufe0f" is still 📌.
+    name = emoji.strip().strip(":").split("::")[0].lower().replace("\ufe0f", "")
     for known, char in EMOJI_CHARS.items():
-        if name == char or name == char.rstrip("\ufe0f"):
+        if name == char.replace("\ufe0f", ""):
             return known
     return name
 

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -195,8 +196,11 @@ class Summarizer:
     @property
     def _url(self) -> str:
         base = self._config.base_url.rstrip("/")
-        # Both "http://host:11434" and "https://api.example/v1" are common spellings.
-        return base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+        # The documented form is the API root (".../v1", or a vendor's own such as
+        # ".../v1beta/openai"); a bare host ("http://localhost:11434") means its /v1.
+        if not urlsplit(base).path:
+            base += "/v1"
+        return base + "/chat/completions"
 
     async def summarize(self, papers: Sequence[Paper]) -> dict[str, Summary]:
         """A Summary for every paper, keyed by arXiv id, in input order."""
@@ -317,8 +321,9 @@ class Summarizer:
             )
         except httpx.TimeoutException as exc:
             raise _Rejected(f"no answer within {self._config.timeout:g}s") from exc
-        except httpx.HTTPError as exc:
-            # The class name only: an exception's text may quote the request.
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError, ExceptionGroup) as exc:
+            # The class name only: an exception's text may quote the request. Bad URLs
+            # (a port out of range) end here too: a broken LLM never blocks a post.
             raise _Rejected(type(exc).__name__) from exc
         if response.status_code != 200:
             raise _Rejected(f"HTTP {response.status_code}")

@@ -1,8 +1,9 @@
 """Shared test setup: no internet, a clean environment, and the paths to real payloads.
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
-environment (so no real token reaches a test) and with outbound connections limited to
-loopback: a test that tries the internet fails loudly instead of passing by luck.
+environment (so no real token reaches a test) and with outbound connections, datagrams and
+name lookups limited to loopback: a test that tries the internet fails loudly instead of
+passing by luck (tests/test_network_guard.py proves the guard).
 """
 
 from __future__ import annotations
@@ -55,21 +56,36 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+def _is_loopback(host: object) -> bool:
+    """True for the hosts a test may reach: localhost and loopback addresses."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    text = str(host)
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse(host: object) -> AssertionError:
+    return AssertionError(f"test tried to reach {host!s}: tests never use the internet")
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Name lookups are refused too: a test must not learn whether the internet is there,
+    # and a lookup that fails only offline would make a test pass or fail by luck.
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
+    real_sendto = socket.socket.sendto
+    real_getaddrinfo = socket.getaddrinfo
 
     def _check(address: object) -> None:
-        if isinstance(address, tuple) and address:
-            host = str(address[0])
-            try:
-                if ipaddress.ip_address(host).is_loopback:
-                    return
-            except ValueError:
-                if host == "localhost":
-                    return
-            raise AssertionError(f"test tried to reach {host}: tests never use the internet")
+        # AF_UNIX addresses are paths (str or bytes), not tuples: local by definition.
+        if isinstance(address, tuple) and address and not _is_loopback(address[0]):
+            raise _refuse(address[0])
 
     def guarded_connect(self: socket.socket, address: object) -> None:
         _check(address)
@@ -79,5 +95,16 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         _check(address)
         return real_connect_ex(self, address)
 
+    def guarded_sendto(self: socket.socket, data: bytes, *args: object) -> int:
+        _check(args[-1] if args else None)  # sendto(data, address) or (data, flags, address)
+        return real_sendto(self, data, *args)  # type: ignore[call-overload]
+
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host not in (None, "", b"") and not _is_loopback(host):
+            raise _refuse(host)
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", guarded_sendto)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)

@@ -331,3 +331,9 @@ def test_help_text_for_a_topic_is_its_usage_line() -> None:
 
 def test_help_text_without_a_topic_is_the_usage() -> None:
     assert help_text(None) == USAGE
+
+
+@pytest.mark.parametrize("ref", ["２４０６.１２３４５", "٢٤٠٦.١٢٣٤٥"])
+def test_ids_in_non_ascii_digits_are_refused(ref: str) -> None:
+    with pytest.raises(InvalidPaperId):
+        parse_command(f"save {ref}")

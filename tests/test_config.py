@@ -337,6 +337,15 @@ def test_integer_timeout_becomes_seconds_as_float(tmp_path: Path) -> None:
     assert load_text(tmp_path, "[sources.huggingface]\ntimeout = 5\n").huggingface.timeout == 5.0
 
 
+def test_backfill_pauses_two_seconds_between_months_by_default(tmp_path: Path) -> None:
+    assert load_text(tmp_path, "").huggingface.backfill_pause == 2.0
+
+
+def test_backfill_pause_may_be_zero(tmp_path: Path) -> None:
+    config = load_text(tmp_path, "[sources.huggingface]\nbackfill_pause = 0\n")
+    assert config.huggingface.backfill_pause == 0.0
+
+
 def test_trailing_slash_is_dropped_from_base_urls(tmp_path: Path) -> None:
     config = load_text(tmp_path, '[sources.huggingface]\nbase_url = "http://127.0.0.1:8080/"\n')
     assert config.huggingface.base_url == "http://127.0.0.1:8080"
@@ -704,6 +713,18 @@ def test_url_with_credentials_names_the_key(tmp_path: Path) -> None:
             id="nan-timeout",
         ),
         pytest.param(
+            "[sources.huggingface]\nbackfill_pause = -1\n",
+            "sources.huggingface.backfill_pause: must be 0 or a positive number of seconds, "
+            "got -1",
+            id="negative-backfill-pause",
+        ),
+        pytest.param(
+            "[sources.huggingface]\nbackfill_pause = inf\n",
+            "sources.huggingface.backfill_pause: must be 0 or a positive number of seconds, "
+            "got inf",
+            id="infinite-backfill-pause",
+        ),
+        pytest.param(
             "[summaries]\nconcurrency = 0\n",
             "summaries.concurrency: must be at least 1, got 0",
             id="zero-concurrency",
@@ -874,6 +895,11 @@ def test_description_says_built_in_defaults_without_a_file() -> None:
     assert "built-in defaults" in text.splitlines()[0]
 
 
+def test_description_shows_the_backfill_pause_in_effect(tmp_path: Path) -> None:
+    config = load_text(tmp_path, "[sources.huggingface]\nbackfill_pause = 0.5\n")
+    assert "backfill_pause = 0.5" in describe_config(config, {}).splitlines()
+
+
 def test_description_names_the_adapters_run_would_start() -> None:
     text = describe_config(load_config(None, {}), {"SLACK_BOT_TOKEN": SLACK_TOKEN})
     assert "# paperboy run starts: slack" in text.splitlines()
@@ -915,3 +941,11 @@ def test_platforms_follow_the_tokens_in_the_environment(
     env: dict[str, str], platforms: tuple[str, ...]
 ) -> None:
     assert platforms_from_env(env) == platforms
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://localhost:99999/v1"])
+def test_malformed_url_is_one_config_error_naming_the_key(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[summaries]\nbase_url = "{url}"\nmodel = "m"\n')
+    with pytest.raises(ConfigError, match=r"summaries\.base_url"):
+        load_config(path, {})

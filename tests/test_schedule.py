@@ -335,7 +335,7 @@ async def test_catch_up_skips_a_day_missed_beyond_the_grace_window(
     assert posts.calls == []
 
 
-async def test_catch_up_says_in_one_info_line_why_it_skipped(
+async def test_catch_up_says_in_one_warning_line_why_it_skipped(
     start: Start, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.schedule")
@@ -344,7 +344,7 @@ async def test_catch_up_says_in_one_info_line_why_it_skipped(
     missed = [r for r in caplog.records if "not catching up" in r.getMessage()]
     assert [(r.levelname, r.getMessage()) for r in missed] == [
         (
-            "INFO",
+            "WARNING",
             "#papers-nlp: missed the 09:00 Europe/Paris post on 2026-05-12 by 3h 10m "
             "(grace 1h); not catching up",
         )

@@ -23,6 +23,7 @@ from typing import TextIO
 from adapters.console import render
 from bot.config import ChannelConfig
 from bot.daily import channel_ref
+from bot.errors import PaperboyError
 from bot.events import CommandEvent, ReactionEvent
 from bot.models import ChatRef, Digest, Pick
 from bot.service import Service
@@ -70,7 +71,16 @@ class ConsoleAdapter:
                 break
 
     async def handle_line(self, line: str) -> bool:
-        """Handle one input line; False means the user asked to quit."""
+        """Handle one input line; False means the user asked to quit. An upstream or store
+        failure is said in one line and the bot keeps running; a bug propagates."""
+        try:
+            return await self._handle(line)
+        except PaperboyError as exc:
+            log.warning("%r failed: %s", line[:40], exc)
+            await self.say(f"Sorry, that failed: {' '.join(str(exc).split())[:300]}")
+            return True
+
+    async def _handle(self, line: str) -> bool:
         if not line:
             return True
         word = line.split()[0].lower()

@@ -28,7 +28,13 @@ INDEX_DIR = "index"
 
 async def open_index(data_dir: Path, store: Store) -> PaperIndex:
     """The index in `data_dir/index`, refilled from the store's papers when it was created
-    empty (first run, or an incompatible index from another version that was recreated)."""
+    empty (first run, or an incompatible index from another version that was recreated).
+    With a read-only store (another process owns the data directory) the index is opened
+    read-only too and never written."""
+    if store.readonly:
+        index = await asyncio.to_thread(PaperIndex.open_readonly, Path(data_dir) / INDEX_DIR)
+        await asyncio.to_thread(index.warm)
+        return index
     index = await asyncio.to_thread(PaperIndex.open, Path(data_dir) / INDEX_DIR)
     if index.fresh:
         papers = await store.all_papers()

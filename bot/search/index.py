@@ -151,6 +151,7 @@ class PaperIndex:
         index.register_tokenizer(_EN, self._en)
         index.register_tokenizer(_NAME, self._name)
         self._write_lock = threading.Lock()
+        self.readonly = False  # set by open_readonly: another process owns the index
         self._searcher = index.searcher()
         self._vocabulary: dict[str, int] | None = None
 
@@ -159,6 +160,25 @@ class PaperIndex:
     def in_memory(cls) -> PaperIndex:
         """An empty index in RAM (tests, throwaway runs)."""
         return cls(tantivy.Index(_schema()), path=None, fresh=True)
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> PaperIndex:
+        """Open the index another process (the running bot) writes, without touching it:
+        no marker, no wipe, no rebuild. A missing or incompatible index reads as empty."""
+        path = Path(path)
+        index: PaperIndex
+        if _read_marker(path) != SCHEMA_VERSION:
+            log.info("no usable search index at %s; searching remote only", path)
+            index = cls.in_memory()
+        else:
+            try:
+                index = cls(tantivy.Index(_schema(), path=str(path), reuse=True),
+                            path=path, fresh=False)
+            except ValueError as exc:
+                log.warning("search index at %s is unreadable (%s)", path, exc)
+                index = cls.in_memory()
+        index.readonly = True
+        return index
 
     @classmethod
     def open(cls, path: Path) -> PaperIndex:

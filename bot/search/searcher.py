@@ -150,7 +150,7 @@ class Searcher:
     async def index_papers(self, papers: Iterable[Paper]) -> int:
         """Add or update papers in the index (digest pipeline: fetched, posted, saved)."""
         batch = list(papers)
-        if not batch:
+        if not batch or self.index.readonly:
             return 0
         return await asyncio.to_thread(self.index.add, batch)
 
@@ -254,6 +254,8 @@ class Searcher:
 
     # --- learning from upstream ------------------------------------------------------
     def _keep(self, papers: Sequence[Paper]) -> None:
+        if self.index.readonly:
+            return  # the running bot owns the store and the index: learn nothing here
         # In the background: a store write rewrites a file (tens of ms for thousands of
         # papers) and the answer should not wait for it. `drain` waits for these tasks.
         task = asyncio.create_task(self._learn(papers))

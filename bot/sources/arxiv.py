@@ -98,9 +98,9 @@ class ArxivClient:
             where = str(response.url)
             if response.status_code == 400:
                 with contextlib.suppress(BadPayload):  # no readable reason: say the status
-                    parse_feed(response.content, url=where)  # raises arXiv's own reason
+                    await _parse(response.content, where)  # raises arXiv's own reason
                 raise UpstreamError("HTTP 400 Bad Request", source=SOURCE, url=safe_url(where))
-            feed = parse_feed(response.content, url=where)
+            feed = await _parse(response.content, where)
             for paper in _papers(feed.entries, parse_api_entry, url):
                 found.setdefault(paper.arxiv_id, paper)
         missing = [i for i in wanted if i not in found]
@@ -120,7 +120,7 @@ class ArxivClient:
             raise ValueError(f"not arXiv categories: {', '.join(bad)} (like cs.CL)")
         url = f"{self.rss_url}/atom/{'+'.join(wanted)}"
         response = await self._get(url, None)
-        feed = parse_feed(response.content, url=url)
+        feed = await _parse(response.content, url)
         listed = [e for e in feed.entries if e.get("arxiv_announce_type") in LISTED_TYPES]
         papers = list({p.arxiv_id: p for p in _papers(listed, parse_listing_entry, url)}.values())
         log.info("arXiv %s: %d new or cross-listed, %d replacements skipped",
@@ -147,6 +147,12 @@ class ArxivClient:
         return await send_with_retries(
             send, source=SOURCE, url=where, policy=self.retry, accept=accept
         )
+
+
+async def _parse(content: bytes, url: str) -> Any:
+    # feedparser is pure Python and takes a good fraction of a second on a full listing:
+    # off the event loop, so commands stay answered during the daily fetch.
+    return await asyncio.to_thread(parse_feed, content, url=url)
 
 
 def parse_feed(content: bytes, *, url: str) -> Any:

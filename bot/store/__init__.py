@@ -52,9 +52,15 @@ class PostRecord:
 
 @runtime_checkable
 class Store(Protocol):
-    """The storage contract. `readonly` stores refuse writes with StoreError."""
+    """The storage contract. `readonly` stores refuse writes with StoreError.
+
+    `exclusive` is True when this process is guaranteed to be the store's only writer (the
+    TinyDB store's lock, the memory store): a post claim it did not make then belongs to a
+    process that is gone and may be resumed at once. A store shared by several processes
+    says False, and only stale claims are taken over."""
 
     readonly: bool
+    exclusive: bool
 
     async def close(self) -> None:
         """Flush and release files and locks. Safe to call twice."""
@@ -107,6 +113,10 @@ class Store(Protocol):
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         """Mark a claimed post "posted" or "empty"."""
+
+    async def drop_item(self, channel: ChatRef, day: date, key: str) -> None:
+        """Remove an item announced but never confirmed, because its send failed with an
+        answer from the platform (nothing was posted): a retry then sends it again."""
 
     async def release_post(self, channel: ChatRef, day: date) -> None:
         """Forget the claim for (channel, day) so it can be posted again (`--force`).

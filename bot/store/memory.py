@@ -25,6 +25,7 @@ class MemoryStore:
     """Every piece of state in a dict, keyed as the TinyDB files are."""
 
     readonly = False
+    exclusive = True  # it lives inside one process
 
     def __init__(self) -> None:
         self._papers: dict[str, Paper] = {}
@@ -113,6 +114,12 @@ class MemoryStore:
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         record = self._claimed(channel, day)
         self._claims[(_channel_key(channel), day)] = replace(record, status=status)
+
+    async def drop_item(self, channel: ChatRef, day: date, key: str) -> None:
+        record = self._claimed(channel, day)
+        self._claims[(_channel_key(channel), day)] = replace(
+            record, items=tuple(i for i in record.items if i.key != key)
+        )
 
     async def release_post(self, channel: ChatRef, day: date) -> None:
         record = self._claims.pop((_channel_key(channel), day), None)

@@ -53,7 +53,7 @@ from bot.store._files import AtomicJSONStorage, DataDirLock, remove_stale_temp_f
 
 T = TypeVar("T")
 
-_NEW_STYLE_MONTH = re.compile(r"^(\d{4})\.\d{4,5}$")
+_NEW_STYLE_MONTH = re.compile(r"^(\d{4})\.\d{4,5}$", re.ASCII)
 
 
 class _KeyedTable(Table):
@@ -72,6 +72,8 @@ class TinyDBStore:
         # Absolute, so that error messages name the directory unambiguously.
         self.data_dir = Path(data_dir).absolute()
         self.readonly = readonly
+        # The lock file makes a writable store this process's alone.
+        self.exclusive = not readonly
         self._executor = executor
         self._lock = DataDirLock(self.data_dir)
         self._dbs: dict[Path, _KeyedTinyDB] = {}
@@ -158,6 +160,10 @@ class TinyDBStore:
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         self._check_writable()
         await self._run(self._finish_post, channel, day, status)
+
+    async def drop_item(self, channel: ChatRef, day: date, key: str) -> None:
+        self._check_writable()
+        await self._run(self._drop_item, channel, day, key)
 
     async def release_post(self, channel: ChatRef, day: date) -> None:
         self._check_writable()
@@ -339,6 +345,11 @@ class TinyDBStore:
             else:
                 items[index] = item
         self._put_post(replace(record, items=tuple(items), status=status or record.status))
+
+    def _drop_item(self, channel: ChatRef, day: date, key: str) -> None:
+        record = self._claimed(channel, day)
+        kept = tuple(item for item in record.items if item.key != key)
+        self._put_post(replace(record, items=kept))
 
     def _finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         self._put_post(replace(self._claimed(channel, day), status=status))

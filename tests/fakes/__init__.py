@@ -17,7 +17,9 @@ Common API (every fake):
         status=500 (the default)           → 500 with a JSON error body
         body="<html>…</html>"              → that body (status 200 unless given), text/html
         truncate=True                      → the real answer cut in half
-        delay=0.2                          → wait that long first (real time: keep it small)
+        hang=True                          → never answer while the server runs: the request
+                                             waits until `stop()` releases it, so only the
+                                             client's own timeout can end it (no real sleep)
         times=3                            → the same failure for 3 requests in a row
 
 Requests are counted before failures are applied, so a 429 counts as a request. Retries in
@@ -57,7 +59,7 @@ class Failure:
     body: str | None = None
     content_type: str | None = None
     truncate: bool = False
-    delay: float = 0.0
+    hang: bool = False
 
     @property
     def replaces_answer(self) -> bool:
@@ -73,6 +75,7 @@ class FakeServer:
         self.base_url = ""
         self._failures: defaultdict[str, deque[Failure]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
 
     def routes(self) -> list[web.RouteDef]:
         raise NotImplementedError
@@ -90,20 +93,21 @@ class FakeServer:
         body: str | None = None,
         content_type: str | None = None,
         truncate: bool = False,
-        delay: float = 0.0,
+        hang: bool = False,
         times: int = 1,
     ) -> None:
         """Make the next `times` requests to `path` ("*" for any path) fail as described in
         the module docstring. With nothing but a path, they answer 500."""
-        if status is None and body is None and not truncate and not delay:
+        if status is None and body is None and not truncate and not hang:
             status = 500
-        failure = Failure(status, retry_after, body, content_type, truncate, delay)
+        failure = Failure(status, retry_after, body, content_type, truncate, hang)
         self._failures[path].extend([failure] * times)
 
     async def start(self) -> None:
+        self._stopping = asyncio.Event()  # made in the loop that serves
         app = web.Application(middlewares=[self._middleware()])
         app.add_routes(self.routes())
-        # A short shutdown: a test that left a delayed request hanging must not wait 60 s.
+        # A short shutdown: a request still being answered must not hold the test for 60 s.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -112,6 +116,8 @@ class FakeServer:
         self.base_url = f"http://{host}:{port}"
 
     async def stop(self) -> None:
+        # Release hanging requests first, so shutdown does not wait on them.
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -142,8 +148,8 @@ class FakeServer:
             failure = self._next_failure(request.path)
             if failure is None:
                 return await handler(request)
-            if failure.delay:
-                await asyncio.sleep(failure.delay)
+            if failure.hang:
+                await self._stopping.wait()
             if failure.replaces_answer:
                 return _failure_response(failure)
             response = await handler(request)

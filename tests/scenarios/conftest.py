@@ -145,10 +145,10 @@ async def run_paperboy(
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), CHILD_TIMEOUT)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
+    finally:
+        if process.returncode is None:  # timed out, or the test's own guard cancelled it
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return Run(process.returncode, out.decode("utf-8"), err.decode("utf-8"))
 

@@ -322,10 +322,21 @@ async def test_unknown_subcommand_prints_no_traceback(bot: Console) -> None:
 # --- /post inside the bot -------------------------------------------------------------------
 
 
+def serve_around_today(hf: FakeHuggingFace, items: list[dict[str, Any]]) -> set[str]:
+    """Serve `items` as yesterday's, today's and tomorrow's batch (UTC, by this process's
+    clock), so that whatever day the child's own clock says, even across midnight, it finds
+    them. Returns the three days as YYYY-MM-DD."""
+    today = datetime.now(UTC).date()
+    days = {today + timedelta(days=offset) for offset in (-1, 0, 1)}
+    for day in days:
+        hf.add_batch(day, items)
+    return {day.isoformat() for day in days}
+
+
 async def test_slash_post_posts_todays_picks(
     hf: FakeHuggingFace, sample_items: list[dict[str, Any]], start: Callable[[], Any]
 ) -> None:
-    hf.add_batch(datetime.now(UTC).date(), sample_items)
+    serve_around_today(hf, sample_items)
     console: Console = await start()
     posted = await console.ask("/post")
     assert [ARXIV_LINK.findall(m.text) for m in posted[1:]] == [
@@ -336,12 +347,14 @@ async def test_slash_post_posts_todays_picks(
 async def test_second_slash_post_says_it_is_already_out(
     hf: FakeHuggingFace, sample_items: list[dict[str, Any]], start: Callable[[], Any]
 ) -> None:
-    today = datetime.now(UTC).date()
-    hf.add_batch(today, sample_items)
+    days = serve_around_today(hf, sample_items)
     console: Console = await start()
     await console.ask("/post")
     reply = await console.reply("/post")
-    assert reply == f"Today's post for #console is already out ({today.isoformat()}); scroll up."
+    said = re.fullmatch(
+        r"Today's post for #console is already out \((\S+)\); scroll up\.", reply
+    )
+    assert said is not None and said[1] in days, reply
 
 
 # --- leaving --------------------------------------------------------------------------------

@@ -10,16 +10,19 @@ output.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from bench.digest import fan_out, make_channels, without_hf_summaries
+from bench.digest import without_hf_summaries
 from bot.config import ChannelConfig
 from bot.daily import channel_ref
 from bot.store.tinydb import TinyDBStore
@@ -32,6 +35,8 @@ from tests.scenarios.conftest import (
     FakeOpenAI,
     Run,
     RunPaperboy,
+    config_text,
+    run_paperboy,
 )
 
 Item = dict[str, Any]
@@ -483,41 +488,73 @@ async def test_llm_key_never_appears_in_the_output_even_with_debug(
     assert KEY not in run.stdout + run.stderr
 
 
-# --- fan-out: one fetch for many channels (the property bench/digest.py measures) ----------
+# --- fan-out: one fetch for many channels, through the installed command -----------------
 
 
-@pytest.fixture
-def twenty_channels() -> list[ChannelConfig]:
-    """Twenty Slack channels that each take all five papers of the sample day."""
-    return [ChannelConfig(name=f"team-{n}", platform="slack", id=f"C{n:04d}", top_n=5)
-            for n in range(20)]
+CHANNELS = 20
 
 
-async def test_fan_out_to_20_channels_fetches_the_day_once(
-    sample_items: list[Item], twenty_channels: list[ChannelConfig], tmp_path: Path
+@dataclass(frozen=True)
+class FanOut:
+    """Two `paperboy digest --json` runs for 20 channels, and what reached the fakes."""
+
+    first: Run
+    daily_requests: int  # /api/daily_papers requests during the first run
+    first_llm_calls: int
+    second_llm_calls: int
+    without_hf_summary: int  # papers of the day that need the LLM
+
+
+async def _digest_twice_for_twenty_channels(items: list[Item], tmp: Path) -> FanOut:
+    # Every channel takes all five papers of the sample day (top 5, no filters).
+    channels = "".join(
+        f'\n[[channels]]\nname = "team-{n:02d}"\nplatform = "slack"\nid = "C{n:04d}"\n'
+        "top_n = 5\n"
+        for n in range(CHANNELS)
+    )
+    async with FakeHuggingFace(batches={DAY: items}) as hf, FakeOpenAI() as llm:
+        config = tmp / "config.toml"
+        config.write_text(
+            config_text(hf_url=hf.base_url, data_dir=tmp / "data", llm_url=llm.v1,
+                        channels=channels),
+            "utf-8",
+        )
+        digest = ("--config", str(config), "digest", "--date", DAY, "--json")
+        first = await run_paperboy(*digest, cwd=tmp)
+        daily, first_calls = hf.requests[DAILY], llm.completions
+        await run_paperboy(*digest, cwd=tmp)
+    return FanOut(first, daily, first_calls, llm.completions - first_calls,
+                  sum(not item["paper"].get("ai_summary") for item in items))
+
+
+@pytest.fixture(scope="module")
+def fan_out(tmp_path_factory: pytest.TempPathFactory) -> FanOut:
+    """Run once per module, in its own event loop: the tests below only read the outcome."""
+    # Every other paper loses its HF summary, so the LLM has some, not all, to summarise.
+    items = without_hf_summaries(load_items(SAMPLE))
+    return asyncio.run(_digest_twice_for_twenty_channels(items, tmp_path_factory.mktemp("fan")))
+
+
+def test_digest_for_20_channels_exits_0(fan_out: FanOut) -> None:
+    assert fan_out.first.returncode == 0
+
+
+def test_digest_for_20_channels_fetches_the_day_once(fan_out: FanOut) -> None:
+    # The sample day fits in one page: one request, not one per channel.
+    assert fan_out.daily_requests == 1
+
+
+def test_digest_for_20_channels_prints_five_picks_for_each(fan_out: FanOut) -> None:
+    per_channel = Counter(row["channel"] for row in fan_out.first.json())
+    assert per_channel == {f"team-{n:02d}": 5 for n in range(CHANNELS)}
+
+
+def test_digest_for_20_channels_asks_the_llm_once_per_paper_not_per_channel(
+    fan_out: FanOut,
 ) -> None:
-    runs = await fan_out(without_hf_summaries(sample_items), DAY, twenty_channels, tmp_path)
-    assert runs[0].daily_requests == 1
+    # Three of the five papers lack an HF summary: 3 calls, not 3 × 20.
+    assert (fan_out.without_hf_summary, fan_out.first_llm_calls) == (3, 3)
 
 
-async def test_fan_out_to_20_channels_asks_the_llm_once_per_paper_not_per_channel(
-    sample_items: list[Item], twenty_channels: list[ChannelConfig], tmp_path: Path
-) -> None:
-    # Three of the five papers lose their HF summary: 3 calls, not 3 × 20.
-    runs = await fan_out(without_hf_summaries(sample_items), DAY, twenty_channels, tmp_path)
-    assert runs[0].llm_calls == 3
-
-
-async def test_fan_out_second_run_asks_the_llm_nothing(
-    sample_items: list[Item], twenty_channels: list[ChannelConfig], tmp_path: Path
-) -> None:
-    runs = await fan_out(without_hf_summaries(sample_items), DAY, twenty_channels, tmp_path)
-    assert [run.llm_calls for run in runs[1:]] == [0]
-
-
-async def test_fan_out_with_generated_channels_fetches_the_day_once_per_run(
-    sample_items: list[Item], tmp_path: Path
-) -> None:
-    channels = make_channels(sample_items, 20)
-    runs = await fan_out(without_hf_summaries(sample_items), DAY, channels, tmp_path)
-    assert [run.daily_requests for run in runs] == [1, 1]
+def test_second_digest_for_20_channels_asks_the_llm_nothing(fan_out: FanOut) -> None:
+    assert fan_out.second_llm_calls == 0

@@ -10,10 +10,10 @@ month is never fetched twice), and that a slow or failing Hugging Face never cos
 answer.
 
 Two data sets: the project's own fixtures (always) and three months of the real corpus in
-../shared/data (skipped when absent). Backfilling three months takes at least 4 s (the
-command pauses 2 s between months to stay polite to Hugging Face), so each data set is
-backfilled once per module by a real `paperboy backfill` and every test gets a copy of the
-resulting data directory.
+../shared/data (skipped when absent). Each data set is backfilled once per module by a real
+`paperboy backfill` (with `backfill_pause = 0`: no test sleeps between months) and every test
+gets a copy of the resulting data directory. Tests that only read what one command did share
+one child per command (`shared_run`); tests that run commands in sequence get their own copy.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import copy
 import functools
 import json
 import shutil
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.search.searcher import DEFAULT_REMOTE_TIMEOUT
 from tests.conftest import FIXTURES, corpus_path, shared_fixture
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.hf_server import FakeHuggingFace, load_items
@@ -159,13 +157,16 @@ class Backfill:
     months_requested: list[str]
 
 
-def _write_config(folder: Path, data_dir: Path, hf_url: str, arxiv_url: str) -> Path:
-    """config.toml in `folder` whose every URL is a local fake."""
+def _write_config(
+    folder: Path, data_dir: Path, hf_url: str, arxiv_url: str, *, hf_timeout: float = 10
+) -> Path:
+    """config.toml in `folder` whose every URL is a local fake; backfill never pauses."""
     path = folder / "config.toml"
     path.write_text(
         "\n".join([
             "[storage]", f"path = {json.dumps(str(data_dir))}", "",
-            "[sources.huggingface]", f"base_url = {json.dumps(hf_url)}", "timeout = 10", "",
+            "[sources.huggingface]", f"base_url = {json.dumps(hf_url)}",
+            f"timeout = {hf_timeout}", "backfill_pause = 0", "",
             "[sources.arxiv]", f"base_url = {json.dumps(arxiv_url)}",
             f"rss_url = {json.dumps(arxiv_url)}", "",
         ]),
@@ -186,21 +187,29 @@ async def _first_backfill(dataset: Dataset, folder: Path) -> Backfill:
 
 
 @pytest.fixture(scope="module")
-def backfills(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Dataset], Backfill]]:
-    """The first backfill of a data set, run once per module. It runs in its own event loop
-    on a worker thread, so that it does not depend on any test's loop."""
+def worker() -> Iterator[ThreadPoolExecutor]:
+    """A thread for module-wide runs: each runs in its own event loop there, so that it does
+    not depend on any test's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def backfills(
+    tmp_path_factory: pytest.TempPathFactory, worker: ThreadPoolExecutor
+) -> Callable[[Dataset], Backfill]:
+    """The first backfill of a data set, run once per module."""
     done: dict[str, Backfill] = {}
 
     def get(dataset: Dataset) -> Backfill:
         if dataset.name not in done:
             folder = tmp_path_factory.mktemp(f"backfill-{dataset.name}")
-            done[dataset.name] = pool.submit(
+            done[dataset.name] = worker.submit(
                 asyncio.run, _first_backfill(dataset, folder)
             ).result()
         return done[dataset.name]
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        yield get
+    return get
 
 
 @pytest.fixture
@@ -241,6 +250,97 @@ def cli(
         return run_paperboy("--config", str(config), *args, cwd=tmp_path)
 
     return run
+
+
+# --- one child per command, shared by the tests that only read what it did ---------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one `paperboy` child did on its own copy of the backfill, and what reached the
+    fakes (stopped by now; their request counts stay)."""
+
+    run: Run
+    hf: FakeHuggingFace
+    arxiv: FakeArxiv
+
+
+def _hang_search(hf: FakeHuggingFace) -> None:
+    hf.fail_next(SEARCH, hang=True)
+
+
+def _fail_search(hf: FakeHuggingFace) -> None:
+    hf.fail_next(SEARCH, status=500, times=10)
+
+
+def _kazakh_search(source: str) -> Callable[[FakeHuggingFace], None]:
+    def answer(hf: FakeHuggingFace) -> None:
+        hf.searches["kazakh"] = _kazakh_results(source)
+
+    return answer
+
+
+# How Hugging Face behaves during a shared run. "hanging": its search never answers while
+# the child runs, so only the command's own remote timeout can end the wait.
+HF_STATES: dict[str, Callable[[FakeHuggingFace], None]] = {
+    "healthy": lambda hf: None,
+    "hanging": _hang_search,
+    "http-500": _fail_search,
+    "kazakh-sample": _kazakh_search("sample"),
+    "kazakh-full": _kazakh_search("full"),
+}
+# A child still running after this long fails its test. Generous: it only has to be shorter
+# than the HTTP timeout the hanging case configures, so that the guard, not that timeout,
+# catches a command that waits for Hugging Face.
+GUARD = 30.0
+HANGING_HF_TIMEOUT = 2 * GUARD
+
+
+async def _run_on_a_copy(
+    dataset: Dataset, backfill: Backfill, folder: Path, args: tuple[str, ...], hf_state: str
+) -> Outcome:
+    data_dir = folder / "data"
+    shutil.copytree(backfill.data_dir, data_dir)
+    hf_timeout = HANGING_HF_TIMEOUT if hf_state == "hanging" else 10
+    async with FakeHuggingFace(batches=dataset.batches) as hf, FakeArxiv() as arxiv:
+        HF_STATES[hf_state](hf)
+        config = _write_config(folder, data_dir, hf.base_url, arxiv.base_url,
+                               hf_timeout=hf_timeout)
+        async with asyncio.timeout(GUARD):
+            run = await run_paperboy("--config", str(config), *args, cwd=folder)
+    return Outcome(run, hf, arxiv)
+
+
+SharedRun = Callable[..., Outcome]
+
+
+@pytest.fixture(scope="module")
+def shared_run(
+    tmp_path_factory: pytest.TempPathFactory, worker: ThreadPoolExecutor,
+    backfills: Callable[[Dataset], Backfill],
+) -> SharedRun:
+    """`shared_run(dataset, *args, hf_state="healthy")`: run `paperboy *args` once per module
+    for these arguments, on a fresh copy of the data set's backfill, and return its Outcome.
+    A failure (the guard included) is kept too, so every test that shares it fails at once."""
+    done: dict[tuple[str, tuple[str, ...], str], Outcome | BaseException] = {}
+
+    def get(dataset: Dataset, *args: str, hf_state: str = "healthy") -> Outcome:
+        key = (dataset.name, args, hf_state)
+        if key not in done:
+            backfill = backfills(dataset)
+            folder = tmp_path_factory.mktemp(f"run-{dataset.name}")
+            try:
+                done[key] = worker.submit(
+                    asyncio.run, _run_on_a_copy(dataset, backfill, folder, args, hf_state)
+                ).result()
+            except Exception as exc:
+                done[key] = exc
+        outcome = done[key]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return get
 
 
 def _ids(run: Run) -> list[str]:
@@ -326,29 +426,28 @@ async def test_a_paper_backfilled_twice_is_found_once(
     ids=["from-after-to", "month-13", "one-digit-month", "future"],
 )
 class TestBackfillUsageErrors:
-    async def test_exits_2(self, cli: Paperboy, months: tuple[str, str]) -> None:
-        run = await cli("backfill", "--from", months[0], "--to", months[1])
-        assert run.returncode == 2
+    @pytest.fixture
+    def refused(
+        self, shared_run: SharedRun, dataset: Dataset, months: tuple[str, str]
+    ) -> Outcome:
+        return shared_run(dataset, "backfill", "--from", months[0], "--to", months[1])
 
-    async def test_error_is_one_line_on_stderr(
-        self, cli: Paperboy, months: tuple[str, str]
-    ) -> None:
-        run = await cli("backfill", "--from", months[0], "--to", months[1])
-        assert _one_line(run.stderr)
+    def test_exits_2(self, refused: Outcome) -> None:
+        assert refused.run.returncode == 2
 
-    async def test_nothing_is_fetched(
-        self, cli: Paperboy, fake_hf: FakeHuggingFace, months: tuple[str, str]
-    ) -> None:
-        await cli("backfill", "--from", months[0], "--to", months[1])
-        assert fake_hf.total_requests == 0
+    def test_error_is_one_line_on_stderr(self, refused: Outcome) -> None:
+        assert _one_line(refused.run.stderr)
+
+    def test_nothing_is_fetched(self, refused: Outcome) -> None:
+        assert refused.hf.total_requests == 0
 
 
 # --- search by words ------------------------------------------------------------------------
 
 
-@pytest_asyncio.fixture
-async def words_json(cli: Paperboy, dataset: Dataset) -> Run:
-    return await cli("search", dataset.words, "--json")
+@pytest.fixture
+def words_json(shared_run: SharedRun, dataset: Dataset) -> Run:
+    return shared_run(dataset, "search", dataset.words, "--json").run
 
 
 async def test_search_json_exits_0(words_json: Run) -> None:
@@ -408,24 +507,18 @@ async def test_text_search_prints_the_title_and_id(
     ids=["bare-id", "arxiv-link-with-version", "huggingface-link"],
 )
 class TestExactLookupOfABackfilledPaper:
-    async def test_finds_exactly_that_paper(
-        self, cli: Paperboy, dataset: Dataset, form: str
-    ) -> None:
-        run = await cli("search", form.format(id=dataset.target), "--json")
-        assert _ids(run) == [dataset.target]
+    @pytest.fixture
+    def lookup(self, shared_run: SharedRun, dataset: Dataset, form: str) -> Outcome:
+        return shared_run(dataset, "search", form.format(id=dataset.target), "--json")
 
-    async def test_says_the_match_is_exact(
-        self, cli: Paperboy, dataset: Dataset, form: str
-    ) -> None:
-        run = await cli("search", form.format(id=dataset.target), "--json")
-        assert _match(run, dataset.target) == "exact"
+    def test_finds_exactly_that_paper(self, lookup: Outcome, dataset: Dataset) -> None:
+        assert _ids(lookup.run) == [dataset.target]
 
-    async def test_asks_no_upstream(
-        self, cli: Paperboy, dataset: Dataset, fake_hf: FakeHuggingFace,
-        fake_arxiv: FakeArxiv, form: str,
-    ) -> None:
-        await cli("search", form.format(id=dataset.target), "--json")
-        assert fake_hf.total_requests + fake_arxiv.total_requests == 0
+    def test_says_the_match_is_exact(self, lookup: Outcome, dataset: Dataset) -> None:
+        assert _match(lookup.run, dataset.target) == "exact"
+
+    def test_asks_no_upstream(self, lookup: Outcome) -> None:
+        assert lookup.hf.total_requests + lookup.arxiv.total_requests == 0
 
 
 @pytest.fixture
@@ -455,41 +548,51 @@ async def test_a_paper_found_on_hugging_face_is_kept_for_the_next_lookup(
 
 @pytest.mark.parametrize("dataset", ["fixtures"], indirect=True)
 class TestExactLookupOfAnUnknownId:
-    async def test_exits_0(self, cli: Paperboy) -> None:
-        run = await cli("search", UNKNOWN)
-        assert run.returncode == 0
+    @pytest.fixture
+    def text(self, shared_run: SharedRun, dataset: Dataset) -> Outcome:
+        return shared_run(dataset, "search", UNKNOWN)
 
-    async def test_says_in_one_line_that_no_paper_has_that_id(self, cli: Paperboy) -> None:
-        run = await cli("search", UNKNOWN)
-        assert [line for line in run.stdout.splitlines() if "No paper" in line] == [
+    @pytest.fixture
+    def as_json(self, shared_run: SharedRun, dataset: Dataset) -> Outcome:
+        return shared_run(dataset, "search", UNKNOWN, "--json")
+
+    def test_exits_0(self, text: Outcome) -> None:
+        assert text.run.returncode == 0
+
+    def test_says_in_one_line_that_no_paper_has_that_id(self, text: Outcome) -> None:
+        assert [line for line in text.run.stdout.splitlines() if "No paper" in line] == [
             f"(No paper {UNKNOWN} on Hugging Face or arXiv)"
         ]
 
-    async def test_json_is_an_empty_array(self, cli: Paperboy) -> None:
-        run = await cli("search", UNKNOWN, "--json")
-        assert run.json() == []
+    def test_json_is_an_empty_array(self, as_json: Outcome) -> None:
+        assert as_json.run.json() == []
 
-    async def test_json_mode_says_so_in_one_line_on_stderr(self, cli: Paperboy) -> None:
-        run = await cli("search", UNKNOWN, "--json")
-        assert run.stderr == f"No paper {UNKNOWN} on Hugging Face or arXiv\n"
+    def test_json_mode_says_so_in_one_line_on_stderr(self, as_json: Outcome) -> None:
+        assert as_json.run.stderr == f"No paper {UNKNOWN} on Hugging Face or arXiv\n"
 
-    async def test_asks_both_hugging_face_and_arxiv(
-        self, cli: Paperboy, fake_hf: FakeHuggingFace, fake_arxiv: FakeArxiv
-    ) -> None:
-        await cli("search", UNKNOWN, "--json")
-        assert (fake_hf.requests[f"/api/papers/{UNKNOWN}"],
-                fake_arxiv.requests["/api/query"]) == (1, 1)
+    def test_asks_both_hugging_face_and_arxiv(self, as_json: Outcome) -> None:
+        assert (as_json.hf.requests[f"/api/papers/{UNKNOWN}"],
+                as_json.arxiv.requests["/api/query"]) == (1, 1)
 
 
 # --- merged with Hugging Face search --------------------------------------------------------
 
 
-@pytest.fixture(params=["sample", "full"])
-def kazakh_results(request: pytest.FixtureRequest) -> list[Item]:
+def _kazakh_results(source: str) -> list[Item]:
     """Hugging Face's recorded answer to q=kazakh: the 3-result sample, or all 9."""
-    if request.param == "sample":
+    if source == "sample":
         return load_items(KAZAKH_SAMPLE)
     return load_items(shared_fixture(KAZAKH_FULL))
+
+
+@pytest.fixture(params=["sample", "full"])
+def kazakh_source(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def kazakh_results(kazakh_source: str) -> list[Item]:
+    return _kazakh_results(kazakh_source)
 
 
 @pytest.fixture
@@ -500,95 +603,73 @@ def hf_answers_kazakh(
     return fake_hf
 
 
-@pytest_asyncio.fixture
-async def kazakh_json(cli: Paperboy, hf_answers_kazakh: FakeHuggingFace) -> Run:
-    return await cli("search", "kazakh", "--json", "--limit", "20")
+KAZAKH_SEARCH = ("search", "kazakh", "--json", "--limit", "20")
+
+
+@pytest.fixture
+def kazakh_json(
+    shared_run: SharedRun, dataset: Dataset, kazakh_results: list[Item], kazakh_source: str
+) -> Run:
+    return shared_run(dataset, *KAZAKH_SEARCH, hf_state=f"kazakh-{kazakh_source}").run
 
 
 @pytest.mark.parametrize("dataset", ["fixtures"], indirect=True)
 class TestRemoteMerge:
-    async def test_papers_only_hugging_face_knows_are_remote_matches(
+    def test_papers_only_hugging_face_knows_are_remote_matches(
         self, kazakh_json: Run, kazakh_results: list[Item]
     ) -> None:
         remote_only = {item["paper"]["id"] for item in kazakh_results} - {KAZPARC}
         assert {row["id"]: row["match"] for row in kazakh_json.json()
                 if row["id"] in remote_only} == dict.fromkeys(remote_only, "remote")
 
-    async def test_a_paper_found_by_both_appears_once(self, kazakh_json: Run) -> None:
+    def test_a_paper_found_by_both_appears_once(self, kazakh_json: Run) -> None:
         assert _ids(kazakh_json).count(KAZPARC) == 1
 
-    async def test_a_paper_found_by_both_keeps_its_local_record(self, kazakh_json: Run) -> None:
+    def test_a_paper_found_by_both_keeps_its_local_record(self, kazakh_json: Run) -> None:
         assert _match(kazakh_json, KAZPARC) == "local"
 
-    async def test_results_are_unique_by_id(self, kazakh_json: Run) -> None:
+    def test_results_are_unique_by_id(self, kazakh_json: Run) -> None:
         ids = _ids(kazakh_json)
         assert len(ids) == len(set(ids))
 
     async def test_remote_matches_are_in_the_local_index_next_time(
-        self, kazakh_json: Run, cli: Paperboy, hf_answers_kazakh: FakeHuggingFace
+        self, cli: Paperboy, hf_answers_kazakh: FakeHuggingFace
     ) -> None:
+        await cli(*KAZAKH_SEARCH)
         hf_answers_kazakh.searches.clear()  # now Hugging Face only knows the backfilled months
-        again = await cli("search", "kazakh", "--json", "--limit", "20")
+        again = await cli(*KAZAKH_SEARCH)
         assert _match(again, KAZQAD) == "local"
 
 
 # --- Hugging Face slow or failing -------------------------------------------------------
 
 
-# Longer than the remote timeout plus start-up: a command that waited for it would fail the
-# wall-time bound below. The fake gives up on its own; no test waits for it.
-SLOW = 5.0
-WALL_BOUND = DEFAULT_REMOTE_TIMEOUT + 2.0
-
-
-@dataclass(frozen=True)
-class Timed:
-    run: Run
-    seconds: float
-
-
-async def _timed(pending: Awaitable[Run]) -> Timed:
-    started = time.monotonic()
-    run = await pending
-    return Timed(run, time.monotonic() - started)
-
-
-@pytest_asyncio.fixture(params=["slow", "http-500"])
-async def degraded_search(
-    request: pytest.FixtureRequest, cli: Paperboy, fake_hf: FakeHuggingFace,
-    dataset: Dataset,
-) -> Timed:
-    """A text search while Hugging Face search answers after 5 s, or 500 to every retry."""
-    if request.param == "slow":
-        fake_hf.fail_next(SEARCH, delay=SLOW)
-    else:
-        fake_hf.fail_next(SEARCH, status=500, times=10)
-    return await _timed(cli("search", dataset.words))
+@pytest.fixture(params=["hanging", "http-500"])
+def degraded_search(
+    request: pytest.FixtureRequest, shared_run: SharedRun, dataset: Dataset
+) -> Run:
+    """A text search while Hugging Face search never answers, or answers 500 to every retry.
+    The shared run fails if the child is still running after GUARD seconds."""
+    return shared_run(dataset, "search", dataset.words, hf_state=request.param).run
 
 
 @pytest.mark.parametrize("dataset", ["fixtures"], indirect=True)
 class TestHuggingFaceSearchDegraded:
-    async def test_exits_0(self, degraded_search: Timed) -> None:
-        assert degraded_search.run.returncode == 0
+    def test_exits_0(self, degraded_search: Run) -> None:
+        assert degraded_search.returncode == 0
 
-    async def test_answers_within_the_remote_timeout(self, degraded_search: Timed) -> None:
-        assert degraded_search.seconds < WALL_BOUND
+    def test_still_shows_the_local_result(self, degraded_search: Run, dataset: Dataset) -> None:
+        assert f"[{dataset.target}, local]" in degraded_search.stdout
 
-    async def test_still_shows_the_local_result(
-        self, degraded_search: Timed, dataset: Dataset
-    ) -> None:
-        assert f"[{dataset.target}, local]" in degraded_search.run.stdout
-
-    async def test_says_the_results_are_local_only(self, degraded_search: Timed) -> None:
-        assert "(local results only: Hugging Face search" in degraded_search.run.stdout
+    def test_says_the_results_are_local_only(self, degraded_search: Run) -> None:
+        assert "(local results only: Hugging Face search" in degraded_search.stdout
 
 
 @pytest.mark.parametrize("dataset", ["fixtures"], indirect=True)
-async def test_json_mode_says_the_results_are_local_only_on_stderr(
-    cli: Paperboy, fake_hf: FakeHuggingFace, dataset: Dataset
+def test_json_mode_says_the_results_are_local_only_on_stderr(
+    shared_run: SharedRun, dataset: Dataset
 ) -> None:
-    fake_hf.fail_next(SEARCH, delay=SLOW)
-    run = await cli("search", dataset.words, "--json")
+    run = shared_run(dataset, "search", dataset.words, "--json", hf_state="hanging").run
     assert "local results only: Hugging Face search did not answer in time" in run.stderr
 
 
@@ -606,32 +687,29 @@ BAD_QUERIES = {
 @pytest.mark.parametrize("dataset", ["fixtures"], indirect=True)
 @pytest.mark.parametrize("query", list(BAD_QUERIES.values()), ids=list(BAD_QUERIES))
 class TestRefusedQueries:
-    async def test_exits_2(self, cli: Paperboy, query: str) -> None:
-        run = await cli("search", query)
-        assert run.returncode == 2
+    @pytest.fixture
+    def refused(self, shared_run: SharedRun, dataset: Dataset, query: str) -> Outcome:
+        return shared_run(dataset, "search", query)
 
-    async def test_error_is_one_line_on_stderr(self, cli: Paperboy, query: str) -> None:
-        run = await cli("search", query)
-        assert _one_line(run.stderr)
+    def test_exits_2(self, refused: Outcome) -> None:
+        assert refused.run.returncode == 2
 
-    async def test_error_has_no_traceback(self, cli: Paperboy, query: str) -> None:
-        run = await cli("search", query)
-        assert "Traceback" not in run.stderr
+    def test_error_is_one_line_on_stderr(self, refused: Outcome) -> None:
+        assert _one_line(refused.run.stderr)
 
-    async def test_nothing_is_printed_to_stdout(self, cli: Paperboy, query: str) -> None:
-        run = await cli("search", query)
-        assert run.stdout == ""
+    def test_error_has_no_traceback(self, refused: Outcome) -> None:
+        assert "Traceback" not in refused.run.stderr
 
-    async def test_nothing_is_sent_upstream(
-        self, cli: Paperboy, fake_hf: FakeHuggingFace, query: str
-    ) -> None:
-        await cli("search", query)
-        assert fake_hf.total_requests == 0
+    def test_nothing_is_printed_to_stdout(self, refused: Outcome) -> None:
+        assert refused.run.stdout == ""
+
+    def test_nothing_is_sent_upstream(self, refused: Outcome) -> None:
+        assert refused.hf.total_requests == 0
 
 
 @pytest.mark.parametrize("dataset", ["fixtures"], indirect=True)
-async def test_an_overlong_query_is_not_echoed(cli: Paperboy) -> None:
-    run = await cli("search", BAD_QUERIES["5000-characters"])
+def test_an_overlong_query_is_not_echoed(shared_run: SharedRun, dataset: Dataset) -> None:
+    run = shared_run(dataset, "search", BAD_QUERIES["5000-characters"]).run
     assert "diffusion diffusion" not in run.stderr
 
 
@@ -644,28 +722,31 @@ async def test_an_overlong_query_is_not_echoed(cli: Paperboy) -> None:
          "unclosed-author-quote"],
 )
 class TestEngineSyntaxIsJustText:
-    async def test_exits_0(self, cli: Paperboy, query: str) -> None:
-        run = await cli("search", query, "--json")
-        assert run.returncode == 0
+    @pytest.fixture
+    def searched(self, shared_run: SharedRun, dataset: Dataset, query: str) -> Run:
+        return shared_run(dataset, "search", query, "--json").run
 
-    async def test_prints_nothing_on_stderr(self, cli: Paperboy, query: str) -> None:
-        run = await cli("search", query, "--json")
-        assert run.stderr == ""
+    def test_exits_0(self, searched: Run) -> None:
+        assert searched.returncode == 0
+
+    def test_prints_nothing_on_stderr(self, searched: Run) -> None:
+        assert searched.stderr == ""
 
 
 # --- the index: rebuilt, and kept between processes ----------------------------------------
 
 
-async def test_index_rebuild_exits_0(cli: Paperboy) -> None:
-    run = await cli("index", "rebuild")
-    assert run.returncode == 0
+@pytest.fixture
+def rebuilt(shared_run: SharedRun, dataset: Dataset) -> Run:
+    return shared_run(dataset, "index", "rebuild").run
 
 
-async def test_index_rebuild_counts_every_backfilled_paper(
-    cli: Paperboy, dataset: Dataset
-) -> None:
-    run = await cli("index", "rebuild")
-    assert run.stdout.strip() == f"search index rebuilt: {len(dataset.paper_ids)} papers"
+def test_index_rebuild_exits_0(rebuilt: Run) -> None:
+    assert rebuilt.returncode == 0
+
+
+def test_index_rebuild_counts_every_backfilled_paper(rebuilt: Run, dataset: Dataset) -> None:
+    assert rebuilt.stdout.strip() == f"search index rebuilt: {len(dataset.paper_ids)} papers"
 
 
 async def test_search_finds_backfilled_papers_after_a_rebuild(

@@ -5,8 +5,8 @@ Hugging Face and arXiv are the local fakes in tests/fakes (real HTTP on 127.0.0.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ import pytest_asyncio
 from bot.errors import UserInputError
 from bot.models import ChatRef, Saver
 from bot.search.index import PaperIndex
-from bot.search.searcher import RRF_K, Searcher
+from bot.search.searcher import RRF_K, Searcher, SearchResults
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient, parse_daily_item
 from bot.store.memory import MemoryStore
@@ -242,12 +242,25 @@ async def test_hugging_face_is_asked_without_the_filters(
 
 
 # --- a slow or broken remote ---------------------------------------------------------------
+# The fake never answers a hanging request while the test runs, so only the searcher's own
+# remote timeout can end the search; the 5 s guard turns a searcher that waits for the
+# remote into a failure instead of a stalled run.
+GUARD = 5.0
+
+
+async def hanging_search(
+    index: PaperIndex, store: MemoryStore, fake_hf: FakeHuggingFace, hf: HuggingFaceClient
+) -> SearchResults:
+    fake_hf.fail_next("/api/papers/search", hang=True)
+    async with asyncio.timeout(GUARD):
+        return await searcher(index, store, hf, remote_timeout=0.1).search("kazakh")
+
+
 async def test_slow_remote_gives_local_results_marked_timeout(
     kazakh_index: PaperIndex, store: MemoryStore, fake_hf: FakeHuggingFace,
     hf_client: HuggingFaceClient,
 ) -> None:
-    fake_hf.fail_next("/api/papers/search", delay=0.6)
-    results = await searcher(kazakh_index, store, hf_client, remote_timeout=0.1).search("kazakh")
+    results = await hanging_search(kazakh_index, store, fake_hf, hf_client)
     assert results.remote_status == "timeout"
 
 
@@ -255,27 +268,15 @@ async def test_slow_remote_still_returns_the_local_hits(
     kazakh_index: PaperIndex, store: MemoryStore, fake_hf: FakeHuggingFace,
     hf_client: HuggingFaceClient,
 ) -> None:
-    fake_hf.fail_next("/api/papers/search", delay=0.6)
-    results = await searcher(kazakh_index, store, hf_client, remote_timeout=0.1).search("kazakh")
+    results = await hanging_search(kazakh_index, store, fake_hf, hf_client)
     assert {r.paper.arxiv_id for r in results.hits} == {KAZQAD, LOCAL_KAZAKH.arxiv_id}
-
-
-async def test_slow_remote_does_not_delay_the_answer_past_the_timeout(
-    kazakh_index: PaperIndex, store: MemoryStore, fake_hf: FakeHuggingFace,
-    hf_client: HuggingFaceClient,
-) -> None:
-    fake_hf.fail_next("/api/papers/search", delay=0.6)
-    started = time.perf_counter()
-    await searcher(kazakh_index, store, hf_client, remote_timeout=0.1).search("kazakh")
-    assert time.perf_counter() - started < 0.1 + 1.0
 
 
 async def test_slow_remote_answer_is_marked_local_only(
     kazakh_index: PaperIndex, store: MemoryStore, fake_hf: FakeHuggingFace,
     hf_client: HuggingFaceClient,
 ) -> None:
-    fake_hf.fail_next("/api/papers/search", delay=0.6)
-    results = await searcher(kazakh_index, store, hf_client, remote_timeout=0.1).search("kazakh")
+    results = await hanging_search(kazakh_index, store, fake_hf, hf_client)
     assert results.local_only and "local results only" in (results.note or "")
 
 

@@ -196,6 +196,9 @@ async def test_save_of_an_uncached_paper_keeps_hugging_faces_title(service: Serv
 @pytest_asyncio.fixture
 async def arxiv_fake() -> AsyncIterator[FakeArxiv]:
     entries = entries_from_feed(FIXTURES / "arxiv_api_query_id_list_two.xml")
+    # The tests that use this fake need an id the recorded arXiv answer knows.
+    if ARXIV_ONLY not in entries:
+        raise AssertionError(f"{ARXIV_ONLY} is not in arxiv_api_query_id_list_two.xml")
     async with FakeArxiv(entries) as server:
         yield server
 
@@ -205,11 +208,6 @@ def with_arxiv(services: Services, arxiv_fake: FakeArxiv, http: httpx.AsyncClien
     arxiv = ArxivClient(http, base_url=arxiv_fake.base_url, rss_url=arxiv_fake.base_url,
                         min_interval=0)
     return services.make(arxiv=arxiv)
-
-
-async def test_arxiv_fixture_holds_the_paper_the_next_tests_use(arxiv_fake: FakeArxiv) -> None:
-    # Guards the two tests below: they need an id the recorded arXiv answer knows.
-    assert ARXIV_ONLY in arxiv_fake.entries
 
 
 async def test_save_of_a_paper_hugging_face_lacks_comes_from_arxiv(with_arxiv: Service) -> None:

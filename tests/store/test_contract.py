@@ -277,6 +277,17 @@ async def test_record_items_without_a_status_keeps_the_claim_open(store: Store) 
     assert record is not None and record.status == "claimed"
 
 
+async def test_drop_item_forgets_an_unconfirmed_item(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0, items=[PostItem("header", None, "1")])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", None)])
+    await store.drop_item(CHANNEL, DAY, "2505.01234")
+    assert await store.posted_ids(CHANNEL) == frozenset()
+
+
+async def test_writable_store_is_its_only_writer(store: Store) -> None:
+    assert store.exclusive is True
+
+
 async def test_record_items_without_a_claim_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="no claim"):
         await store.record_items(CHANNEL, DAY, [PostItem("header", None, None)])

@@ -257,10 +257,13 @@ async def test_readonly_store_sees_later_saves(writer: TinyDBStore, data_dir: Pa
 
 async def test_readonly_store_takes_no_lock(existing_dir: Path) -> None:
     reader = await TinyDBStore.open(existing_dir, readonly=True)
+    # Opening a writer raises StoreLocked if the reader took the lock.
     store = await TinyDBStore.open(existing_dir)
+    await store.set_meta("k", "written beside a reader")
+    seen = await reader.get_meta("k")
     await store.close()
     await reader.close()
-    assert reader.readonly is True
+    assert seen == "written beside a reader"
 
 
 async def test_readonly_store_of_a_missing_directory_is_refused(data_dir: Path) -> None:
