@@ -23,7 +23,6 @@ import re
 import time
 import xml.sax
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -36,6 +35,7 @@ from bot.sources.http import (
     DEFAULT_RETRY,
     MalformedItem,
     RetryPolicy,
+    parse_timestamp,
     safe_url,
     send_with_retries,
 )
@@ -240,7 +240,7 @@ def _paper(
         abstract=abstract,
         authors=tuple(name for name in (_text(a) for a in authors) if name),
         source="arxiv",
-        published_at=_datetime(entry.get("published")),
+        published_at=parse_timestamp(entry.get("published")),
         upvotes=None,
         categories=tuple(dict.fromkeys(c for c in categories if isinstance(c, str) and c)),
     )
@@ -275,16 +275,6 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return " ".join(value.split()) or None
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 __all__ = [

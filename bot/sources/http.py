@@ -265,6 +265,18 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def parse_timestamp(value: Any) -> datetime | None:
+    """An upstream ISO 8601 timestamp as an aware datetime (UTC when it names no zone), or
+    None for anything else: both sources' parsers treat a bad date as absent, not fatal."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 __all__ = [
     "DEFAULT_RETRY",
     "NOT_TRANSLATED",
@@ -272,6 +284,7 @@ __all__ = [
     "RetryPolicy",
     "decode_json",
     "make_client",
+    "parse_timestamp",
     "retry_after_seconds",
     "safe_url",
     "send_with_retries",

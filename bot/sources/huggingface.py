@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 
 import httpx
@@ -34,6 +34,7 @@ from bot.sources.http import (
     MalformedItem,
     RetryPolicy,
     decode_json,
+    parse_timestamp,
     send_with_retries,
 )
 
@@ -212,8 +213,8 @@ def _build(paper: dict[str, Any], outer: dict[str, Any]) -> Paper:
     raw_authors = paper.get("authors", [])
     if not isinstance(raw_authors, list):
         raise MalformedItem(f"{arxiv_id}: 'authors' is not a list")
-    published = _datetime(paper.get("publishedAt"))
-    featured = _datetime(paper.get("submittedOnDailyAt"))
+    published = parse_timestamp(paper.get("publishedAt"))
+    featured = parse_timestamp(paper.get("submittedOnDailyAt"))
     return Paper(
         arxiv_id=arxiv_id,
         title=title,
@@ -263,16 +264,6 @@ def _text(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     # bool is an int in Python; `true` upvotes would be a bug upstream, not 1 upvote.
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _keep_most_upvoted(best: dict[str, Paper], paper: Paper) -> None:
