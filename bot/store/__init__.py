@@ -16,7 +16,7 @@ Called by bot.service, bot.digest, bot.schedule and bot.search — never by adap
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -95,21 +95,14 @@ class Store(Protocol):
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         """The record for (channel, day), if any."""
 
-    async def record_item(
-        self, channel: ChatRef, day: date, key: str, arxiv_id: str | None,
-        message_id: str | None,
-    ) -> None:
-        """Add or update one item of a claimed post. Called with message_id=None before
-        sending and again with the platform's message id after; a message id also makes
-        `paper_for_message` answer for that message."""
-
     async def record_items(
         self, channel: ChatRef, day: date, items: Sequence[PostItem],
         status: PostStatus | None = None,
     ) -> None:
-        """`record_item` for several items, and optionally the new status, in ONE write:
-        the daily post confirms message k and announces message k+1 together, which halves
-        the durable writes of a post."""
+        """Add or update items of a claimed post (by key), and optionally set its status, in
+        ONE write. An item with message_id None is being sent (never sent again); a message
+        id makes `paper_for_message` answer for that message. The daily post confirms message
+        k and announces message k+1 together, which halves its durable writes."""
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         """Mark a claimed post "posted" or "empty"."""
@@ -147,10 +140,20 @@ class Store(Protocol):
         """Store a JSON value under `key` (None deletes it)."""
 
 
+def with_items(
+    record: PostRecord, items: Sequence[PostItem], status: PostStatus | None = None
+) -> PostRecord:
+    """`record` with `items` upserted by key (order of first appearance kept) and, when
+    given, a new status. Shared by the Store implementations."""
+    merged = {item.key: item for item in record.items}
+    merged.update((item.key, item) for item in items)
+    return replace(record, items=tuple(merged.values()), status=status or record.status)
+
+
 def team_key(platform: str, team: str) -> str:
     """The key a team's list is filed under."""
     return f"{platform}:{team}"
 
 
-__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "team_key"]
+__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "team_key", "with_items"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
-from bot.store import PostItem, PostRecord, PostStatus
+from bot.store import PostItem, PostRecord, PostStatus, with_items
 
 _ChannelKey = tuple[str, str, str]
 
@@ -82,16 +82,6 @@ class MemoryStore:
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         return self._claims.get((_channel_key(channel), day))
 
-    async def record_item(
-        self,
-        channel: ChatRef,
-        day: date,
-        key: str,
-        arxiv_id: str | None,
-        message_id: str | None,
-    ) -> None:
-        await self.record_items(channel, day, [PostItem(key, arxiv_id, message_id)])
-
     async def record_items(
         self,
         channel: ChatRef,
@@ -100,16 +90,7 @@ class MemoryStore:
         status: PostStatus | None = None,
     ) -> None:
         record = self._claimed(channel, day)
-        kept = list(record.items)
-        for item in items:
-            index = next((i for i, old in enumerate(kept) if old.key == item.key), None)
-            if index is None:
-                kept.append(item)
-            else:
-                kept[index] = item
-        self._claims[(_channel_key(channel), day)] = replace(
-            record, items=tuple(kept), status=status or record.status
-        )
+        self._claims[(_channel_key(channel), day)] = with_items(record, items, status)
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
         record = self._claimed(channel, day)

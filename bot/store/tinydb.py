@@ -47,7 +47,7 @@ from tinydb.table import Document, Table
 
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
-from bot.store import PostItem, PostRecord, PostStatus
+from bot.store import PostItem, PostRecord, PostStatus, with_items
 from bot.store import _codec as codec
 from bot.store._files import AtomicJSONStorage, DataDirLock, remove_stale_temp_files
 
@@ -136,16 +136,6 @@ class TinyDBStore:
 
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         return await self._run(self._get_post, channel, day)
-
-    async def record_item(
-        self,
-        channel: ChatRef,
-        day: date,
-        key: str,
-        arxiv_id: str | None,
-        message_id: str | None,
-    ) -> None:
-        await self.record_items(channel, day, [PostItem(key, arxiv_id, message_id)])
 
     async def record_items(
         self,
@@ -336,15 +326,7 @@ class TinyDBStore:
     def _record_items(
         self, channel: ChatRef, day: date, new: tuple[PostItem, ...], status: PostStatus | None
     ) -> None:
-        record = self._claimed(channel, day)
-        items = list(record.items)
-        for item in new:
-            index = next((i for i, old in enumerate(items) if old.key == item.key), None)
-            if index is None:
-                items.append(item)
-            else:
-                items[index] = item
-        self._put_post(replace(record, items=tuple(items), status=status or record.status))
+        self._put_post(with_items(self._claimed(channel, day), new, status))
 
     def _drop_item(self, channel: ChatRef, day: date, key: str) -> None:
         record = self._claimed(channel, day)

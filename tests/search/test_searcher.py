@@ -22,6 +22,7 @@ from bot.search.index import PaperIndex
 from bot.search.searcher import RRF_K, Searcher, SearchResults
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient, parse_daily_item
+from bot.store import PostItem
 from bot.store.memory import MemoryStore
 from tests.conftest import FIXTURES, shared_fixture
 from tests.fakes.arxiv_server import FakeArxiv
@@ -491,7 +492,8 @@ async def test_posted_scope_searches_what_the_channel_was_sent(
 ) -> None:
     day = date(2025, 1, 6)
     await store.claim_post(CHANNEL, day, "test", datetime(2025, 1, 6, 9, tzinfo=UTC))
-    await store.record_item(CHANNEL, day, SPECULATIVE.arxiv_id, SPECULATIVE.arxiv_id, "m1")
+    posted = SPECULATIVE.arxiv_id
+    await store.record_items(CHANNEL, day, [PostItem(posted, posted, "m1")])
     results = await searcher(small_index, store).search(
         "decoding", scope="posted", channel=CHANNEL
     )
@@ -502,7 +504,7 @@ async def test_posted_scope_indexes_posted_papers_the_index_lacks(store: MemoryS
     day = date(2025, 1, 6)
     await store.put_papers([DIT])
     await store.claim_post(CHANNEL, day, "test", datetime(2025, 1, 6, 9, tzinfo=UTC))
-    await store.record_item(CHANNEL, day, DIT.arxiv_id, DIT.arxiv_id, "m1")
+    await store.record_items(CHANNEL, day, [PostItem(DIT.arxiv_id, DIT.arxiv_id, "m1")])
     results = await searcher(PaperIndex.in_memory(), store).search(
         "in:posted transformers", channel=CHANNEL
     )

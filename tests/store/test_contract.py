@@ -216,10 +216,10 @@ async def test_releasing_an_unclaimed_day_does_nothing(store: Store) -> None:
     assert await store.get_post(CHANNEL, DAY) is None
 
 
-async def test_record_item_adds_items_in_order(store: Store) -> None:
+async def test_record_items_adds_items_in_order(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "header", None, "100.1")
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", None)
+    await store.record_items(CHANNEL, DAY, [PostItem("header", None, "100.1")])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", None)])
     record = await store.get_post(CHANNEL, DAY)
     assert record is not None and record.items == (
         PostItem("header", None, "100.1"),
@@ -227,11 +227,11 @@ async def test_record_item_adds_items_in_order(store: Store) -> None:
     )
 
 
-async def test_record_item_again_sets_the_message_id_in_place(store: Store) -> None:
+async def test_record_items_again_sets_the_message_id_in_place(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", None)
-    await store.record_item(CHANNEL, DAY, "2505.05678", "2505.05678", None)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", None)])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.05678", "2505.05678", None)])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     record = await store.get_post(CHANNEL, DAY)
     assert record is not None and record.items == (
         PostItem("2505.01234", "2505.01234", "100.2"),
@@ -293,11 +293,6 @@ async def test_record_items_without_a_claim_is_refused(store: Store) -> None:
         await store.record_items(CHANNEL, DAY, [PostItem("header", None, None)])
 
 
-async def test_record_item_without_a_claim_is_refused(store: Store) -> None:
-    with pytest.raises(StoreError, match="no claim"):
-        await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", None)
-
-
 async def test_finish_post_sets_the_status(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
     await store.finish_post(CHANNEL, DAY, "posted")
@@ -307,7 +302,7 @@ async def test_finish_post_sets_the_status(store: Store) -> None:
 
 async def test_finish_post_keeps_the_items(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     await store.finish_post(CHANNEL, DAY, "posted")
     record = await store.get_post(CHANNEL, DAY)
     assert record is not None and record.items == (PostItem("2505.01234", "2505.01234", "100.2"),)
@@ -320,76 +315,76 @@ async def test_finish_post_without_a_claim_is_refused(store: Store) -> None:
 
 async def test_recorded_message_leads_to_its_paper(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     message = dataclasses.replace(CHANNEL, message="100.2")
     assert await store.paper_for_message(message) == "2505.01234"
 
 
 async def test_header_message_leads_to_no_paper(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "header", None, "100.1")
+    await store.record_items(CHANNEL, DAY, [PostItem("header", None, "100.1")])
     assert await store.paper_for_message(dataclasses.replace(CHANNEL, message="100.1")) is None
 
 
 async def test_same_message_id_in_another_channel_leads_to_no_paper(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     message = dataclasses.replace(OTHER_CHANNEL, message="100.2")
     assert await store.paper_for_message(message) is None
 
 
 async def test_channel_reference_without_message_leads_to_no_paper(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     assert await store.paper_for_message(CHANNEL) is None
 
 
 async def test_posted_ids_include_items_still_being_sent(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", None)
-    await store.record_item(CHANNEL, DAY, "2505.05678", "2505.05678", "100.3")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", None)])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.05678", "2505.05678", "100.3")])
     assert await store.posted_ids(CHANNEL) == {"2505.01234", "2505.05678"}
 
 
 async def test_posted_ids_leave_out_the_header(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "header", None, "100.1")
+    await store.record_items(CHANNEL, DAY, [PostItem("header", None, "100.1")])
     assert await store.posted_ids(CHANNEL) == frozenset()
 
 
 async def test_posted_ids_are_per_channel(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     assert await store.posted_ids(OTHER_CHANNEL) == frozenset()
 
 
 async def test_posted_ids_span_days_and_years(store: Store) -> None:
     for day, arxiv_id in [(date(2024, 12, 31), "2412.00001"), (DAY, "2505.01234")]:
         await store.claim_post(CHANNEL, day, "host-1", T0)
-        await store.record_item(CHANNEL, day, arxiv_id, arxiv_id, "1")
+        await store.record_items(CHANNEL, day, [PostItem(arxiv_id, arxiv_id, "1")])
     assert await store.posted_ids(CHANNEL) == {"2412.00001", "2505.01234"}
 
 
 async def test_released_post_items_still_count_as_posted(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     await store.release_post(CHANNEL, DAY)
     assert await store.posted_ids(CHANNEL) == {"2505.01234"}
 
 
 async def test_released_post_messages_still_lead_to_their_papers(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     await store.release_post(CHANNEL, DAY)
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "200.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "200.2")])
     message = dataclasses.replace(CHANNEL, message="100.2")
     assert await store.paper_for_message(message) == "2505.01234"
 
 
 async def test_reclaimed_post_starts_without_items(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
-    await store.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     await store.release_post(CHANNEL, DAY)
     record = await store.claim_post(CHANNEL, DAY, "host-2", T0)
     assert record is not None and record.items == ()

@@ -90,11 +90,11 @@ async def reopened(data_dir: Path) -> AsyncIterator[TinyDBStore]:
     await first.put_papers([full_paper(), paper("hep-th/9901001")])
     await first.put_summary("2505.01234", "llm", SUMMARY)
     await first.claim_post(CHANNEL, DAY, "host-1", T0)
-    await first.record_item(CHANNEL, DAY, "2505.01234", "2505.01234", "100.2")
+    await first.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
     await first.finish_post(CHANNEL, DAY, "posted")
     yesterday = DAY - timedelta(days=1)
     await first.claim_post(CHANNEL, yesterday, "host-1", T0)
-    await first.record_item(CHANNEL, yesterday, "2505.00001", "2505.00001", "99.1")
+    await first.record_items(CHANNEL, yesterday, [PostItem("2505.00001", "2505.00001", "99.1")])
     await first.release_post(CHANNEL, yesterday)
     await first.save("slack", "T1", full_paper(), saver("ana", where=MESSAGE))
     await first.set_meta("backfill", {"until": "2025-05-01"})
@@ -275,7 +275,7 @@ WRITES: dict[str, Callable[[Store], Awaitable[object]]] = {
     "put_papers": lambda s: s.put_papers([paper()]),
     "put_summary": lambda s: s.put_summary("2505.01234", "llm", SUMMARY),
     "claim_post": lambda s: s.claim_post(CHANNEL, DAY, "h", T0),
-    "record_item": lambda s: s.record_item(CHANNEL, DAY, "header", None, "1"),
+    "record_items": lambda s: s.record_items(CHANNEL, DAY, [PostItem("header", None, "1")]),
     "finish_post": lambda s: s.finish_post(CHANNEL, DAY, "posted"),
     "release_post": lambda s: s.release_post(CHANNEL, DAY),
     "save": lambda s: s.save("slack", "T1", paper(), saver("ana")),
