@@ -150,10 +150,5 @@ def with_items(
     return replace(record, items=tuple(merged.values()), status=status or record.status)
 
 
-def team_key(platform: str, team: str) -> str:
-    """The key a team's list is filed under."""
-    return f"{platform}:{team}"
-
-
-__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "team_key", "with_items"]
+__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "with_items"]
 
