@@ -55,6 +55,7 @@ from bot.config import (  # noqa: E402
     StorageConfig,
     SummariesConfig,
 )
+from bot.models import ChatRef  # noqa: E402
 from bot.runtime import open_runtime  # noqa: E402
 from bot.sources.huggingface import PAGE_SIZE, parse_daily_item  # noqa: E402
 from tests.fakes.hf_server import FakeHuggingFace  # noqa: E402
@@ -247,8 +248,12 @@ async def fan_out(
                 candidates = await daily.fetch_candidates(
                     date.fromisoformat(day), channels, hf=rt.hf, store=rt.store
                 )
+                audiences = [
+                    daily.Audience(c, ChatRef(c.platform, c.team or "console", c.id))
+                    for c in channels
+                ]
                 digests = await daily.build_digests(
-                    candidates, channels, store=rt.store, summarizer=rt.summarizer
+                    candidates, audiences, store=rt.store, summarizer=rt.summarizer
                 )
             seconds = time.perf_counter() - started
             picked = {p.paper.arxiv_id: p.paper for d in digests for p in d.picks}

@@ -50,7 +50,8 @@ if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
 from bench._report import DOCS, machine, write_section  # noqa: E402
 from bench.digest import corpus_day, make_channels, pages_for  # noqa: E402
 from bot.config import ChannelConfig, Config  # noqa: E402
-from bot.models import ChatRef, Digest, Pick  # noqa: E402
+from bot.events import DetailsReply, Identity, Outgoing  # noqa: E402
+from bot.models import Digest, Pick  # noqa: E402
 from bot.service import Service  # noqa: E402
 from bot.sources.http import make_client  # noqa: E402
 from bot.sources.huggingface import HuggingFaceClient  # noqa: E402
@@ -66,6 +67,7 @@ TARGET_SECONDS = 5.0
 CHANNELS = 500
 RUNS = 3
 PROFILE_LINES = 15
+TEAM = "T0BENCH"
 
 
 # --- the parts around the service -----------------------------------------------------------
@@ -78,14 +80,20 @@ class CountingPublisher:
         self.sent: Counter[str] = Counter()
         self._ids = itertools.count(1)
 
-    async def post_header(self, channel: ChatRef, digest: Digest) -> str:
+    async def post_header(self, out: Outgoing, digest: Digest) -> str:
         return self._send("header")
 
-    async def post_pick(self, channel: ChatRef, digest: Digest, pick: Pick) -> str:
+    async def post_pick(self, out: Outgoing, digest: Digest, pick: Pick) -> str:
         return self._send("pick")
 
-    async def post_note(self, channel: ChatRef, text: str) -> str:
+    async def post_note(self, out: Outgoing, text: str) -> str:
         return self._send("note")
+
+    async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
+        return None  # a fresh run: nothing was interrupted
+
+    async def post_in_thread(self, reply: DetailsReply) -> str:
+        return self._send("thread")
 
     def _send(self, kind: str) -> str:
         self.sent[kind] += 1
@@ -213,9 +221,11 @@ async def post_all(
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
-            outcomes = await asyncio.gather(
-                *(service.post_daily(channel, posted_day, publisher) for channel in channels)
-            )
+            identity = Identity("slack", TEAM)
+            outcomes = await asyncio.gather(*(
+                service.poster.post(target, posted_day)
+                for target in identity.targets(channels, publisher)
+            ))
             if profiler is not None:
                 profiler.disable()
             seconds = time.perf_counter() - started

@@ -109,6 +109,30 @@ _SYNTAX: dict[str, tuple[str, str]] = {
 }
 COMMAND_NAMES: tuple[str, ...] = tuple(_SYNTAX)
 _SHAREABLE = ("today", "search", "list")
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """One command as data, for any renderer: Slack text, Discord options, the terminal.
+
+    `args` is the argument syntax after the name ("<words>", "[bibtex|markdown|csv]", "");
+    `shareable` says the reply can be shown to the channel (`--share`, Discord's `share`)."""
+
+    name: str
+    args: str
+    summary: str
+    shareable: bool
+
+
+HELP: tuple[CommandHelp, ...] = tuple(
+    CommandHelp(name, syntax[len(name):].strip(), summary, name in _SHAREABLE)
+    for name, (syntax, summary) in _SYNTAX.items()
+)
+
+
+def help_for(topic: str | None = None) -> tuple[CommandHelp, ...]:
+    """Every command's help, or the one named `topic`."""
+    return HELP if topic is None else tuple(h for h in HELP if h.name == topic)
 _SYNTAX_WIDTH = max(len(syntax) for syntax, _ in _SYNTAX.values())
 
 
@@ -247,9 +271,11 @@ def _words(text: str) -> list[str]:
 
 
 def _split_share(args: list[str]) -> tuple[list[str], bool]:
-    if args and args[-1].lower() in SHARE_FLAGS:
-        return args[:-1], True
-    return args, False
+    # Every trailing flag goes: "--share --share" must not leak one into a search query.
+    share = False
+    while args and args[-1].lower() in SHARE_FLAGS:
+        args, share = args[:-1], True
+    return args, share
 
 
 def _unknown_command(word: str) -> UnknownCommand:

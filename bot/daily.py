@@ -4,20 +4,21 @@ This is the read side of the daily post: it never posts and never claims anythin
 upstream fetch per day serves every channel, however many there are; only papers that some
 channel picked are summarised, so an LLM is asked about five papers, not fifty.
 Inputs: the day, the channels, the sources and the summariser; output: one Digest per channel.
-Called by `paperboy digest` (bot.cli) and by the posting service.
+Called by `paperboy digest` and by bot.service / bot.posting (through `CandidateCache`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot import picks
-from bot.config import ChannelConfig
+from bot.config import ChannelConfig, Config
 from bot.models import ChatRef, Digest, Paper, SavedPaper
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
@@ -27,6 +28,8 @@ from bot.summarize import Summarizer
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# How long one fetch of a day's candidates serves every channel posting that day.
+CANDIDATES_TTL = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -43,17 +46,6 @@ class Candidates:
         """The batch de-duplicated and tokenised for ranking, once: the service ranks one
         channel per call, and preparing ~50 papers costs ~25 ms while a rank costs ~1 ms."""
         return picks.prepare(self.papers)
-
-
-def channel_ref(channel: ChannelConfig, teams: Mapping[str, str] | None = None) -> ChatRef:
-    """The chat address of a configured channel. A channel without a `team` belongs to the
-    team its adapter is connected to (`teams[platform]`, learnt at start-up)."""
-    team = channel.team or (teams or {}).get(channel.platform) or _DEFAULT_TEAM[channel.platform]
-    return ChatRef(channel.platform, team, channel.id)
-
-
-# Until an adapter says which workspace/server it is connected to.
-_DEFAULT_TEAM = {"console": "console", "slack": "default", "discord": "default"}
 
 
 async def fetch_candidates(
@@ -91,42 +83,44 @@ async def fetch_candidates(
     return Candidates(day, papers, len(hf_papers), len(extra))
 
 
+@dataclass(frozen=True)
+class Audience:
+    """One channel as ranking sees it: its profile, where it lives (None when no connection
+    has said, e.g. `paperboy digest` for a Slack channel: then nothing is filtered as posted
+    and no team list is used), and the papers it may see again (`allow_again`: what it was
+    sent on this very day, for `/papers today` or resuming a post, or a deliberate re-post)."""
+
+    channel: ChannelConfig
+    where: ChatRef | None
+    allow_again: frozenset[str] = frozenset()
+
+
 async def build_digests(
     candidates: Candidates,
-    channels: Sequence[ChannelConfig],
+    audiences: Sequence[Audience],
     *,
     store: Store,
     summarizer: Summarizer,
     top_n: int | None = None,
-    exclude_day_from_posted: bool = False,
-    allow_again: frozenset[str] = frozenset(),
-    teams: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> list[Digest]:
-    """Rank the candidates for each channel, then summarise the union of all picks once.
-
-    `exclude_day_from_posted` lets a channel see again what it was sent on this very day
-    (for `/papers today` after the post, or resuming an interrupted one); `allow_again`
-    lists papers a deliberate re-post may send again."""
+    """Rank the candidates for each channel, then summarise the union of all picks once."""
     prepared = candidates.prepared
     saved_lists: dict[tuple[str, str], Sequence[SavedPaper]] = {}
     digests: list[Digest] = []
-    for channel in channels:
-        ref = channel_ref(channel, teams)
-        posted = await store.posted_ids(ref)
-        if exclude_day_from_posted:
-            record = await store.get_post(ref, candidates.day)
-            if record is not None:
-                posted = posted - {i.arxiv_id for i in record.items if i.arxiv_id}
-        posted = posted - allow_again
-        # The team's list makes picks learn what it likes; read once per team, not channel.
-        team = (ref.platform, ref.team)
-        if team not in saved_lists:
-            saved_lists[team] = await store.saved_papers(*team)
-        saved = saved_lists[team]
+    for audience in audiences:
+        posted: frozenset[str] = frozenset()
+        saved: Sequence[SavedPaper] = ()
+        if audience.where is not None:
+            posted = await store.posted_ids(audience.where) - audience.allow_again
+            # The team's list makes picks learn what it likes; read once per team.
+            team = (audience.where.platform, audience.where.team)
+            if team not in saved_lists:
+                saved_lists[team] = await store.saved_papers(*team)
+            saved = saved_lists[team]
         digests.append(
             picks.rank(
-                prepared, channel, summaries={}, posted=posted, saved=saved,
+                prepared, audience.channel, posted=posted, saved=saved,
                 day=candidates.day, top_n=top_n,
             )
         )
@@ -141,12 +135,54 @@ async def build_digests(
         dataclasses.replace(
             d,
             picks=tuple(
-                dataclasses.replace(p, summary=summaries.get(p.paper.arxiv_id, p.summary))
-                for p in d.picks
+                dataclasses.replace(p, summary=summaries[p.paper.arxiv_id]) for p in d.picks
             ),
         )
         for d in digests
     ]
+
+
+class CandidateCache:
+    """The day's candidates, fetched once and shared by every channel posting soon after
+    (one upstream fetch per day however many channels), and handed to `index` (the search
+    index's one way in) when fetched."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        hf: HuggingFaceClient,
+        arxiv: ArxivClient | None,
+        store: Store,
+        clock: Callable[[], datetime],
+        index: Callable[[Sequence[Paper]], Awaitable[object]] | None = None,
+    ) -> None:
+        self._config = config
+        self._hf = hf
+        self._arxiv = arxiv
+        self._store = store
+        self._clock = clock
+        self._index = index
+        self._cached: dict[date, tuple[datetime, Candidates]] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, day: date, today: date) -> Candidates:
+        """`day`'s candidates; `today` is the asking channel's local date (arXiv new
+        listings exist only for today)."""
+        async with self._lock:
+            now = self._clock()
+            cached = self._cached.get(day)
+            if cached is not None and now - cached[0] < CANDIDATES_TTL:
+                return cached[1]
+            fetched = await fetch_candidates(
+                day, self._config.channels, hf=self._hf, arxiv=self._arxiv,
+                arxiv_categories=self._config.arxiv.categories, today=today,
+                store=self._store,
+            )
+            self._cached = {day: (now, fetched)}
+            if self._index is not None and fetched.papers:
+                await self._index(fetched.papers)
+            return fetched
 
 
 def _why_no_candidates(day: date) -> str:

@@ -1,29 +1,73 @@
-"""What adapters hand to the service, and what the service hands back to render.
+"""The vocabulary between adapters and the core: events in, replies out, and the adapter seam.
 
-Pure data. An adapter turns a platform payload into a `CommandEvent` or `ReactionEvent`
-(keeping the untouched payload in `raw` for debugging), calls `bot.service.Service`, and
-renders the `Reply` it gets with its own pure renderer. The outgoing side of a daily post goes
-through a `Publisher` that each adapter implements.
+Pure data and protocols. An adapter turns a platform payload into a `CommandEvent` or a
+`ReactionEvent` (keeping the untouched payload in `raw` for debugging), hands it to
+`bot.service.Service`, and renders the `Reply` it gets with its own pure renderer. Every use
+case answers with a reply, failures included, so an adapter needs no error handling or
+wording of its own. Daily posts go out through the adapter's `Publisher`.
+
+The seam every chat adapter implements is `ChatAdapter`: connect (and say who it is, an
+`Identity`), run, close. The composition root (the `paperboy` command) connects every
+configured adapter before the scheduler starts, so a post is always filed under the team the
+platform said, never a guess.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 
+from bot.commands import Command, CommandHelp
 from bot.config import ChannelConfig
-from bot.models import ChatRef, Digest, Paper, Pick, SavedPaper
+from bot.models import ChatRef, Digest, Paper, Pick, Platform, SavedPaper
+
+Visibility = Literal["private", "channel"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who an adapter is, learnt from its platform at connect: the team (Slack workspace,
+    Discord guild, the console's one team) and the bot's own user id, whose reactions never
+    count."""
+
+    platform: Platform
+    team: str
+    bot_user: str | None = None
+
+    def address(self, channel: ChannelConfig) -> ChatRef | None:
+        """Where a configured channel lives on this connection, or None when this
+        connection does not serve it (another platform, or a `team` that is not ours)."""
+        if channel.platform != self.platform:
+            return None
+        if channel.team is not None and channel.team != self.team:
+            return None
+        return ChatRef(self.platform, self.team, channel.id)
+
+    def targets(
+        self, channels: Sequence[ChannelConfig], publisher: Publisher
+    ) -> list[PostTarget]:
+        """The configured channels this connection serves, as daily-post targets."""
+        return [
+            PostTarget(channel, where, publisher)
+            for channel in channels
+            if (where := self.address(channel)) is not None
+        ]
+
+
+# --- events -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CommandEvent:
-    """Someone typed `/papers <text>` in `where`."""
+    """Someone typed `/papers <text>` in `where`; `command` is set instead of `text` when the
+    platform already split the arguments (Discord's subcommand options)."""
 
     where: ChatRef
     user: str
-    text: str
+    text: str = ""
+    command: Command | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
 
@@ -38,20 +82,37 @@ class ReactionEvent:
     raw: Any = field(default=None, compare=False, repr=False)
 
 
-# --- replies --------------------------------------------------------------------------------
+# --- replies ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Reply:
-    """Base of every reply. `private` replies go only to the caller (ephemeral)."""
+    """Base of every reply. `visibility` "private" goes to the caller only (ephemeral); each
+    adapter maps it to what its platform can do."""
 
-    private: bool = field(default=True, kw_only=True)
+    visibility: Visibility = field(default="private", kw_only=True)
+
+    @property
+    def private(self) -> bool:
+        return self.visibility == "private"
 
 
 @dataclass(frozen=True)
 class HelpReply(Reply):
-    usage: str
-    error: str | None = None  # the one-line explanation when the input was bad
+    """Usage as data. `error` is the one-line explanation when the input was bad; `syntax` an
+    extra line of grammar for the topic (search's filters)."""
+
+    commands: tuple[CommandHelp, ...]
+    error: str | None = None
+    syntax: str | None = None
+
+
+@dataclass(frozen=True)
+class NoticeReply(Reply):
+    """A one-line answer that is neither data nor a failure: "already posted today", "that
+    paper is not on your team's list"."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +120,14 @@ class ErrorReply(Reply):
     """An upstream or store failure, said in one line (never a traceback)."""
 
     message: str
+
+
+@dataclass(frozen=True)
+class Ignored(Reply):
+    """The event was not the bot's to handle (another emoji, a message that is not a paper
+    it posted, its own reaction). Chat platforms say nothing; the console shows `why`."""
+
+    why: str
 
 
 @dataclass(frozen=True)
@@ -100,7 +169,7 @@ class FileReply(Reply):
 @dataclass(frozen=True)
 class SettingsReply(Reply):
     channel: ChannelConfig | None
-    next_run: datetime | None = None
+    next_run: datetime | None = None  # in the channel's time zone; None: no posting days
     save_emoji: str = "pushpin"
 
 
@@ -114,27 +183,86 @@ class SaveReply(Reply):
     savers: int  # how many team members have it saved now
 
 
+@dataclass(frozen=True)
+class DetailsReply(Reply):
+    """A paper's full abstract, for the thread of the message that carried it (`where`)."""
+
+    paper: Paper
+    where: ChatRef
+
+
 # --- the outgoing side of a daily post --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a daily post: where it goes and the key that names it in the post
+    ("header", "note" or the paper's arXiv id). Platforms that can attach it to a message
+    (Discord's nonce, Slack's metadata) do, so the message can be found again after a crash."""
+
+    channel: ChatRef
+    day: date
+    key: str
 
 
 class Publisher(Protocol):
     """Posts a daily digest to a channel, one message at a time; returns message ids.
 
-    Each adapter implements it with its own rendering. The service records each message
-    before the call, so nothing is ever sent twice. A method raises `UpstreamError` when
-    the platform refused the message (nothing was posted: a retry sends it); any other
-    exception counts as "may have been posted" and the message is not sent again.
+    The service records each message before the call and its id after, so nothing is sent
+    twice. A post method raises `UpstreamError` when the platform refused the message
+    (nothing was posted: a retry sends it); any other exception means "may have been
+    posted", and `find_posted` settles it on the next attempt.
     """
 
-    async def post_header(self, channel: ChatRef, digest: Digest) -> str: ...
+    async def post_header(self, out: Outgoing, digest: Digest) -> str: ...
 
-    async def post_pick(self, channel: ChatRef, digest: Digest, pick: Pick) -> str: ...
+    async def post_pick(self, out: Outgoing, digest: Digest, pick: Pick) -> str: ...
 
-    async def post_note(self, channel: ChatRef, text: str) -> str: ...
+    async def post_note(self, out: Outgoing, text: str) -> str: ...
+
+    async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
+        """The id of the message `out` if it reached the channel after `since`, else None.
+
+        Asked only for a message whose fate is unknown (the process died between sending
+        it and recording its id). Raises `UpstreamError` when the platform cannot say; the
+        post then waits for the next attempt rather than guess."""
+        ...
+
+    async def post_in_thread(self, reply: DetailsReply) -> str:
+        """Post `reply` in the thread of `reply.where` (a paper's abstract belongs there)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PostTarget:
+    """A configured channel as a connected adapter serves it: its address and publisher."""
+
+    channel: ChannelConfig
+    where: ChatRef
+    publisher: Publisher
+
+
+class ChatAdapter(Publisher, Protocol):
+    """What every chat adapter implements (the console adapter is the worked example).
+
+    `connect` logs in and returns who the bot is there; nothing is posted before it
+    returns. `run` serves events until the platform closes or input ends. `close` stops
+    accepting events and releases connections; it is safe to call twice. The adapter is
+    also the `Publisher` of the channels its identity serves.
+    """
+
+    platform: Platform
+
+    async def connect(self) -> Identity: ...
+
+    async def run(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 __all__: Sequence[str] = (
-    "CommandEvent", "DigestReply", "ErrorReply", "FileReply", "HelpReply", "ListReply",
+    "ChatAdapter", "CommandEvent", "DetailsReply", "DigestReply", "ErrorReply", "FileReply",
+    "HelpReply", "Identity", "Ignored", "ListReply", "NoticeReply", "Outgoing", "PostTarget",
     "Publisher", "ReactionEvent", "Reply", "SaveReply", "SearchHitView", "SearchReply",
-    "SettingsReply",
+    "SettingsReply", "Visibility",
 )

@@ -94,15 +94,103 @@ class Summary:
     model: str | None = None
 
 
+# --- why a paper was picked: structured, so a renderer can show a saver's name without
+# pinging them or link a saved paper; `Pick.reason` is the plain sentence made from them.
+REASON_MAX = 120
+_SAVED_TITLE_MAX = 48
+
+
+@dataclass(frozen=True)
+class ByAuthors:
+    """The channel follows these authors of the paper."""
+
+    names: tuple[str, ...]
+
+    def text(self) -> str:
+        return "by " + ", ".join(self.names)
+
+
+@dataclass(frozen=True)
+class MatchesKeywords:
+    """The channel's keywords found in the title, abstract or HF keywords."""
+
+    terms: tuple[str, ...]
+
+    def text(self) -> str:
+        return "matches: " + ", ".join(self.terms)
+
+
+@dataclass(frozen=True)
+class SimilarToSaved:
+    """Close to a paper on the team list; `savers` are user ids, earliest saver first."""
+
+    title: str
+    arxiv_id: str
+    savers: tuple[str, ...]
+
+    def text(self) -> str:
+        title = clip(self.title, _SAVED_TITLE_MAX)
+        if not self.savers:
+            return f"similar to '{title}' (saved)"
+        others = f" +{len(self.savers) - 1}" if len(self.savers) > 1 else ""
+        return f"similar to '{title}' (saved by {self.savers[0]}{others})"
+
+
+@dataclass(frozen=True)
+class Upvotes:
+    """Community signal; `day_rank` is the paper's place in the day's batch when in the top 3."""
+
+    count: int
+    day_rank: int | None = None
+
+    def text(self) -> str:
+        text = f"{self.count} upvote" + ("" if self.count == 1 else "s")
+        return text + (f", #{self.day_rank} today" if self.day_rank else "")
+
+
+@dataclass(frozen=True)
+class NewIn:
+    """No channel-specific signal: the paper is simply new in its source."""
+
+    source: PaperSource
+    category: str | None = None
+
+    def text(self) -> str:
+        if self.source == "arxiv":
+            return f"new on arXiv in {self.category}" if self.category else "new on arXiv"
+        return "new on Hugging Face Daily Papers"
+
+
+ReasonPart = ByAuthors | MatchesKeywords | SimilarToSaved | Upvotes | NewIn
+
+
 @dataclass(frozen=True)
 class Pick:
-    """A paper chosen for a channel: its TL;DR, score and the human reason it was chosen."""
+    """A paper chosen for a channel: score, rank, why it was chosen and its TL;DR.
+
+    `reasons` are strongest first. `summary` is None until bot.daily attaches the TL;DR
+    (ranking is pure and cheap; summarising only the picks is the expensive part)."""
 
     paper: Paper
-    summary: Summary
     score: float
-    reason: str
     rank: int
+    reasons: tuple[ReasonPart, ...]
+    summary: Summary | None = None
+
+    @property
+    def reason(self) -> str:
+        """The reasons as one plain sentence of at most REASON_MAX characters."""
+        texts = [part.text() for part in self.reasons]
+        if not texts:
+            return ""
+        sentence = clip(texts[0], REASON_MAX)
+        for text in texts[1:]:
+            if len(sentence) + len(_SEPARATOR) + len(text) <= REASON_MAX:
+                sentence += _SEPARATOR + text
+        return sentence
+
+
+_SEPARATOR = " · "
 
 
 @dataclass(frozen=True)
@@ -125,13 +213,20 @@ class ChatRef:
     """Where something lives in a chat: platform, team (workspace / guild), channel, message.
 
     `message` is the platform's message id (Slack `ts`, Discord snowflake, console number)
-    and is None when the reference is to the channel itself.
+    and is None when the reference is to the channel itself. `thread` is the message id of
+    the thread's parent when `message` lives in (or a reply goes to) a thread.
     """
 
     platform: Platform
     team: str
     channel: str
     message: str | None = None
+    thread: str | None = None
+
+    @property
+    def channel_ref(self) -> ChatRef:
+        """The channel itself (no message, no thread)."""
+        return ChatRef(self.platform, self.team, self.channel)
 
 
 @dataclass(frozen=True)
@@ -160,6 +255,17 @@ class SavedPaper:
     @property
     def last_saved_at(self) -> datetime:
         return max(s.saved_at for s in self.savers)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def _https_or_none(url: str | None) -> str | None:

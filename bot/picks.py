@@ -1,11 +1,11 @@
 """Rank one channel's candidate papers for a day: filters, score, reasons, de-duplication.
 
-Pure: no network, disk or clock — the caller passes the day, the summaries, what the channel
+Pure: no network, disk or clock — the caller passes the day, what the channel
 has already received and what the team has saved. Returns a `Digest` whose Picks are in
 order, each with a short human reason ("matches: diffusion, video", "by Yann LeCun",
 "similar to 'Attention Is All You Need' (saved by ana)", "412 upvotes, #1 today").
 
-    prepared = prepare(candidates, summaries)      # once per day's batch
+    prepared = prepare(candidates)                 # once per day's batch
     digest = rank(prepared, channel, posted=..., saved=..., day=today)   # per channel
 
 `prepare` de-duplicates the batch by canonical arXiv id (the Hugging Face record wins over
@@ -28,15 +28,25 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.config import ChannelConfig
 from bot.errors import InvalidPaperId
 from bot.ids import canonical_id
-from bot.models import Digest, Paper, Pick, SavedPaper, Summary
-from bot.summarize import extractive_tldr
+from bot.models import (
+    ByAuthors,
+    Digest,
+    MatchesKeywords,
+    NewIn,
+    Paper,
+    Pick,
+    ReasonPart,
+    SavedPaper,
+    SimilarToSaved,
+    Upvotes,
+)
 from bot.textsim import Text, idf_table, normalise_name, phrase, term_counts, tfidf
 
 # Weights of the score's parts (see the module docstring for the scale).
@@ -53,10 +63,6 @@ SIMILARITY_CAP = 2.0
 # visibly about the same thing ("Self-Play Preference Optimization" ~ "Self-Boosting LLMs
 # with Synthetic Preference Data", 0.23).
 SIMILAR_AT = 0.2
-
-REASON_MAX = 120
-_SAVED_TITLE_MAX = 48
-_SEPARATOR = " · "
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,13 +90,11 @@ class Prepared:
     """
 
     candidates: tuple[_Candidate, ...]
-    summaries: Mapping[str, Summary]
     _postings: dict[str, list[tuple[int, float]]]
     _idf: dict[str, float]
     _default_idf: float
     _phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _similarity_rows: dict[str, list[float]] = field(default_factory=dict)
-    _fallback_summaries: dict[str, Summary] = field(default_factory=dict)
 
     @property
     def papers(self) -> tuple[Paper, ...]:
@@ -117,21 +121,8 @@ class Prepared:
             self._similarity_rows[saved.arxiv_id] = row
         return row
 
-    def summary(self, paper: Paper, override: Mapping[str, Summary] | None) -> Summary:
-        if override is not None and paper.arxiv_id in override:
-            return override[paper.arxiv_id]
-        if paper.arxiv_id in self.summaries:
-            return self.summaries[paper.arxiv_id]
-        cached = self._fallback_summaries.get(paper.arxiv_id)
-        if cached is None:
-            cached = Summary(text=extractive_tldr(paper), source="extractive")
-            self._fallback_summaries[paper.arxiv_id] = cached
-        return cached
 
-
-def prepare(
-    candidates: Sequence[Paper], summaries: Mapping[str, Summary] | None = None
-) -> Prepared:
+def prepare(candidates: Sequence[Paper]) -> Prepared:
     """De-duplicate and tokenise a day's candidates once, for ranking in many channels."""
     papers = dedupe(candidates)
     counts = [term_counts(p.abstract, title=p.title) for p in papers]
@@ -161,7 +152,6 @@ def prepare(
     )
     return Prepared(
         candidates=prepared,
-        summaries=dict(summaries or {}),
         _postings=postings,
         _idf=idf,
         _default_idf=default_idf,
@@ -194,7 +184,6 @@ def rank(
     candidates: Sequence[Paper] | Prepared,
     channel: ChannelConfig,
     *,
-    summaries: Mapping[str, Summary] | None = None,
     posted: Set[str] = frozenset(),
     saved: Sequence[SavedPaper] = (),
     day: date,
@@ -204,8 +193,8 @@ def rank(
 
     `candidates` is the day's papers, or a `prepare`d batch to reuse across channels.
     `posted` holds canonical ids this channel already received; `saved` is the team list;
-    `summaries` (by arXiv id) wins over the prepared ones, and a paper with neither gets the
-    extractive TL;DR. `top_n` overrides the channel's.
+    `top_n` overrides the channel's. Picks carry no TL;DR yet: bot.daily summarises the
+    union of every channel's picks once.
     """
     prepared = candidates if isinstance(candidates, Prepared) else prepare(candidates)
     limit = channel.top_n if top_n is None else top_n
@@ -260,10 +249,9 @@ def rank(
     picks = tuple(
         Pick(
             paper=c.paper,
-            summary=prepared.summary(c.paper, summaries),
             score=round(score, 4),
-            reason=_reason(c, hits, topic, by, match, categories),
             rank=position,
+            reasons=_reasons(c, hits, topic, by, match, categories),
         )
         for position, (score, c, hits, topic, by, match) in enumerate(
             scored[: max(limit, 0)], start=1
@@ -311,63 +299,47 @@ def _best_saved(
     return best
 
 
-def _reason(
+def _reasons(
     c: _Candidate,
     hits: list[str],
     topic: float,
     by: list[str],
     match: tuple[float, SavedPaper] | None,
     categories: frozenset[str],
-) -> str:
-    """The signals behind a pick, strongest first, within REASON_MAX characters."""
-    parts: list[tuple[float, str]] = []
+) -> tuple[ReasonPart, ...]:
+    """The signals behind a pick, strongest first; upvotes last."""
+    parts: list[tuple[float, ReasonPart]] = []
     if by:
-        parts.append((AUTHOR_MATCH * len(by), "by " + ", ".join(by)))
+        parts.append((AUTHOR_MATCH * len(by), ByAuthors(tuple(by))))
     if hits:
-        parts.append((topic, "matches: " + ", ".join(hits)))
+        parts.append((topic, MatchesKeywords(tuple(hits))))
     if match:
         parts.append((min(SIMILARITY_CAP, SIMILARITY_WEIGHT * match[0]),
-                      _similar_text(match[1])))
+                      _similar(match[1])))
     parts.sort(key=lambda part: -part[0])  # stable: equal weights keep the order above
+    reasons = [part for _, part in parts]
     # Upvotes come last whatever their weight: every paper has them, while the signals
     # above say why *this channel* gets the paper.
-    votes = _votes_text(c)
-    if votes:
-        parts.append((COMMUNITY_WEIGHT * c.community, votes))
-    if not parts:
-        return _clip(_fallback_reason(c.paper, categories), REASON_MAX)
-    reason = _clip(parts[0][1], REASON_MAX)
-    for _, text in parts[1:]:
-        if len(reason) + len(_SEPARATOR) + len(text) <= REASON_MAX:
-            reason += _SEPARATOR + text
-    return reason
+    if c.paper.upvotes:
+        rank = c.day_rank if c.day_rank is not None and c.day_rank <= 3 else None
+        reasons.append(Upvotes(c.paper.upvotes, rank))
+    if not reasons:
+        reasons.append(_new_in(c.paper, categories))
+    return tuple(reasons)
 
 
-def _votes_text(c: _Candidate) -> str | None:
-    upvotes = c.paper.upvotes
-    if not upvotes:
-        return None
-    text = f"{upvotes} upvote" + ("" if upvotes == 1 else "s")
-    if c.day_rank is not None and c.day_rank <= 3:
-        text += f", #{c.day_rank} today"
-    return text
-
-
-def _similar_text(entry: SavedPaper) -> str:
-    title = _clip(entry.paper.title, _SAVED_TITLE_MAX)
+def _similar(entry: SavedPaper) -> SimilarToSaved:
     savers = sorted(entry.savers, key=lambda s: (s.saved_at, s.user))
-    if not savers:
-        return f"similar to '{title}' (saved)"
-    others = f" +{len(savers) - 1}" if len(savers) > 1 else ""
-    return f"similar to '{title}' (saved by {savers[0].user}{others})"
+    return SimilarToSaved(entry.paper.title, entry.paper.arxiv_id,
+                          tuple(s.user for s in savers))
 
 
-def _fallback_reason(paper: Paper, categories: frozenset[str]) -> str:
+def _new_in(paper: Paper, categories: frozenset[str]) -> NewIn:
     if paper.source == "arxiv":
         shared = [c for c in paper.categories if c.casefold() in categories]
         listed = shared or list(paper.categories)
-        return f"new on arXiv in {listed[0]}" if listed else "new on arXiv"
-    return "new on Hugging Face Daily Papers"
+        return NewIn("arxiv", listed[0] if listed else None)
+    return NewIn("huggingface")
 
 
 def _empty_note(
@@ -397,16 +369,6 @@ def _empty_note(
     if posted:
         note += f"; {posted} already posted"
     return note
-
-
-def _clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
 
 
 __all__ = ["Prepared", "dedupe", "prepare", "rank"]

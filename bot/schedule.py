@@ -44,8 +44,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.config import WEEKDAYS, ChannelConfig
-from bot.daily import channel_ref
 from bot.errors import ConfigError
+from bot.models import ChatRef
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,20 @@ def scheduled_at(channel: ChannelConfig, day: date) -> datetime:
     return _end_of_gap(wall, zone)
 
 
+def next_post_at(channel: ChannelConfig, now: datetime) -> datetime | None:
+    """The next instant after `now` at which `channel` posts, in its timezone; None when it
+    has no posting days. Pure: "/papers settings" shows it."""
+    if not channel.days:
+        return None
+    day = local_today(channel, now)
+    for _ in range(8):
+        when = scheduled_at(channel, day)
+        if when > now and _is_posting_day(channel, day):
+            return when
+        day += timedelta(days=1)
+    return None
+
+
 class DailyScheduler:
     """Runs each channel's daily post at its local time; catches up a missed one at start.
 
@@ -99,7 +113,7 @@ class DailyScheduler:
         clock: Clock | None = None,
         grace: timedelta = DEFAULT_GRACE,
         retry_every: timedelta = DEFAULT_RETRY,
-        teams: Mapping[str, str] | None = None,
+        addresses: Mapping[str, ChatRef] | None = None,
     ) -> None:
         for channel in channels:
             _validate(channel)  # a typo in config.toml fails at start, not at 09:00
@@ -109,9 +123,10 @@ class DailyScheduler:
         self._clock: Clock = clock or _utc_now
         self._grace = grace
         self._retry_every = retry_every
-        # The team each platform's adapter is connected to (read when needed: adapters
-        # learn it at start-up), so post records are looked up where the service files them.
-        self._teams = teams if teams is not None else {}
+        # Channel name → where the connected adapter said the channel lives, so post records
+        # are looked up where the poster files them. The bot starts the scheduler only after
+        # every adapter has connected, so these are known, never guessed.
+        self._addresses = dict(addresses or {})
         # The last local date `post` was called for, per channel: the guard that makes the
         # second occurrence of a fall-back time, or the timer firing after `catch_up` posted
         # the same day, do nothing.
@@ -175,7 +190,8 @@ class DailyScheduler:
             day, when = _latest_slot(channel, now)
             if not _is_posting_day(channel, day):
                 continue
-            record = await self._store.get_post(channel_ref(channel, self._teams), day)
+            where = self._addresses.get(channel.name)
+            record = await self._store.get_post(where, day) if where is not None else None
             if record is not None and record.status != "claimed":
                 continue  # posted (or empty); a "claimed" one was interrupted: resume it
             late = now - when

@@ -7,8 +7,8 @@ import random
 from datetime import UTC, date, datetime
 
 from bot.config import ChannelConfig
-from bot.models import Paper, SavedPaper, Saver, Summary
-from bot.picks import REASON_MAX, dedupe, prepare, rank
+from bot.models import REASON_MAX, MatchesKeywords, Paper, SavedPaper, Saver
+from bot.picks import dedupe, prepare, rank
 from tests.conftest import corpus_path
 
 DAY = date(2025, 9, 30)
@@ -360,20 +360,28 @@ def test_saved_similarity_on_real_papers_prefers_the_same_topic() -> None:
     )
 
 
-# --- summaries on picks --------------------------------------------------------------------
+# --- summaries are not ranking's job ---------------------------------------------------------
 
 
-def test_pick_summary_comes_from_the_summaries_given() -> None:
-    summary = Summary("A tiny TL;DR.", "llm", "m")
-    digest = rank([_paper("2509.00001")], _channel(), summaries={"2509.00001": summary},
-                  day=DAY)
-    assert digest.picks[0].summary == summary
+def test_rank_leaves_the_tldr_to_the_summariser() -> None:
+    # Ranking is cheap and pure; the TL;DR chain runs once for the union of all picks.
+    digest = rank([_paper("2509.00001")], _channel(), day=DAY)
+    assert digest.picks[0].summary is None
 
 
-def test_pick_without_a_summary_gets_the_extractive_one() -> None:
-    paper = _paper("2509.00001", abstract="Background here. We propose Foo, a bar.")
-    digest = rank([paper], _channel(), day=DAY)
-    assert digest.picks[0].summary == Summary("We propose Foo, a bar.", "extractive")
+# --- reasons as parts ------------------------------------------------------------------------
+
+
+def test_reason_parts_name_the_matched_keywords() -> None:
+    paper = _paper("2509.00001", title="Diffusion for video")
+    digest = rank([paper], _channel(keywords=("diffusion",)), day=DAY)
+    assert MatchesKeywords(("diffusion",)) in digest.picks[0].reasons
+
+
+def test_reason_sentence_is_made_from_the_parts() -> None:
+    paper = _paper("2509.00001", title="Diffusion for video")
+    pick = rank([paper], _channel(keywords=("diffusion",)), day=DAY).picks[0]
+    assert pick.reason.startswith(pick.reasons[0].text())
 
 
 # --- notes on empty days -------------------------------------------------------------------

@@ -11,16 +11,15 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from adapters.console.render import (
-    authors_short,
     byline,
     digest_header,
     links_line,
-    paper_json,
-    pick_json,
     render_digest,
     render_pick,
 )
-from bot.models import Digest, Paper, Pick, Summary
+from bot.display import authors_short
+from bot.models import Digest, MatchesKeywords, Paper, Pick, ReasonPart, Summary, Upvotes
+from paperboy.jsonshape import paper_json, pick_json
 
 DAY = date(2026, 6, 12)
 
@@ -48,9 +47,9 @@ MSA_TLDR = Summary("MSA makes long contexts cheap with blockwise sparsity.", "hu
 
 
 def _pick(paper: Paper = MSA, *, rank: int = 1, score: float = 2.5,
-          reason: str = "matches: attention · 103 upvotes, #1 today",
+          reasons: tuple[ReasonPart, ...] = (MatchesKeywords(("attention",)), Upvotes(103, 1)),
           summary: Summary = MSA_TLDR) -> Pick:
-    return Pick(paper=paper, summary=summary, score=score, reason=reason, rank=rank)
+    return Pick(paper=paper, score=score, rank=rank, reasons=reasons, summary=summary)
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -68,7 +67,7 @@ def test_render_pick_is_title_tldr_reason_byline_and_links() -> None:
 
 
 def test_render_digest_is_the_header_then_one_block_per_pick() -> None:
-    second = _pick(FUSION, rank=2, score=1.1, reason="12 upvotes, #2 today",
+    second = _pick(FUSION, rank=2, score=1.1, reasons=(Upvotes(12, 2),),
                    summary=Summary("Images fused through 1D tokens.", "llm", "tiny"))
     digest = Digest(channel="console", day=DAY, picks=(_pick(), second), candidates=41)
     assert render_digest(digest) == (

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import WEEKDAYS, ChannelConfig
-from bot.daily import channel_ref
 from bot.errors import ConfigError
+from bot.models import ChatRef
 from bot.schedule import DailyScheduler, local_today, scheduled_at
 from bot.store.memory import MemoryStore
 
@@ -79,6 +79,11 @@ def store() -> MemoryStore:
     return MemoryStore()
 
 
+def where(channel: ChannelConfig) -> ChatRef:
+    """Where a connected adapter would say the channel lives."""
+    return ChatRef(channel.platform, channel.team or "T1", channel.id)
+
+
 @pytest.fixture
 async def start(
     clock: FakeClock, posts: RecordingPost, store: MemoryStore
@@ -88,7 +93,8 @@ async def start(
     async def _start(
         *channels: ChannelConfig, grace: timedelta = timedelta(hours=1)
     ) -> DailyScheduler:
-        daily = DailyScheduler(channels, posts, store=store, clock=clock, grace=grace)
+        daily = DailyScheduler(channels, posts, store=store, clock=clock, grace=grace,
+                               addresses={c.name: where(c) for c in channels})
         started.append(daily)
         await daily.start()
         return daily
@@ -311,7 +317,7 @@ async def test_catch_up_leaves_a_finished_day_alone(
     start: Start, clock: FakeClock, posts: RecordingPost, store: MemoryStore, status: str
 ) -> None:
     clock.now = datetime(2026, 5, 12, 9, 20, tzinfo=PARIS)
-    ref = channel_ref(NLP)
+    ref = where(NLP)
     await store.claim_post(ref, TUESDAY, "another-process", clock.now)
     await store.finish_post(ref, TUESDAY, status)
     await start(NLP)
@@ -322,7 +328,7 @@ async def test_catch_up_resumes_a_day_left_claimed_by_a_crash(
     start: Start, clock: FakeClock, posts: RecordingPost, store: MemoryStore
 ) -> None:
     clock.now = datetime(2026, 5, 12, 9, 20, tzinfo=PARIS)
-    await store.claim_post(channel_ref(NLP), TUESDAY, "crashed-process", clock.now)
+    await store.claim_post(where(NLP), TUESDAY, "crashed-process", clock.now)
     await start(NLP)
     assert posts.calls == [("papers-nlp", TUESDAY)]
 

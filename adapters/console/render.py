@@ -1,41 +1,62 @@
-"""Plain-text and JSON renderings of platform-neutral results for the terminal.
+"""Plain-text renderings of platform-neutral results for the terminal.
 
-Pure functions: results in, text (or JSON-ready dicts) out — no I/O, no terminal codes.
-`paperboy digest`, `paperboy search` and the console adapter print what these return; the
-JSON shape is the one scripts rely on (`digest --json`, `search --json`).
+Pure functions: results in, text out — no I/O, no terminal codes. The console adapter and
+`paperboy digest` / `search` print what these return. Shared wording pieces (author lists,
+counts) come from bot.display so every platform reads alike.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import textwrap
 
+from bot import display
+from bot.commands import CommandHelp
 from bot.events import (
+    DetailsReply,
     DigestReply,
     ErrorReply,
     FileReply,
     HelpReply,
     ListReply,
+    NoticeReply,
     Reply,
     SaveReply,
     SearchReply,
     SettingsReply,
 )
-from bot.models import Digest, Paper, Pick, SavedPaper, Summary
+from bot.models import Digest, Paper, Pick, SavedPaper
 
-_AUTHORS_SHOWN = 3
+CONSOLE_HELP = """Paperboy in the terminal. Type:
+  /papers help                 the /papers commands (search, save, list, export, …)
+  /post                        post today's picks for this channel now (once a day)
+  /react N :pushpin:           save the paper in message [N]; /unreact N :pushpin: unsaves
+  /more N                      the full abstract of the paper in message [N]
+  /quit                        leave (Ctrl-D works too)"""
+WIDTH = 100
+
+
+def wrap(text: str, width: int = WIDTH) -> str:
+    """Long lines folded at word boundaries for a terminal; a URL is never split (it has no
+    spaces, and long words are not broken). Indentation of continued lines is kept."""
+    out = []
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, width, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False)
+                   if len(line) > width else line)
+    return "\n".join(out)
 
 
 def digest_header(digest: Digest) -> str:
     """ "Daily papers — Tue 12 May 2026 · 5 picks of 41" """
-    when = digest.day.strftime("%a %d %b %Y")
-    return f"Daily papers — {when} · {_count(len(digest.picks), 'pick')} of {digest.candidates}"
+    return display.digest_title(digest)
 
 
 def render_digest(digest: Digest) -> str:
     """The whole digest as text: a header line, then one block per pick."""
     if not digest.picks:
         note = digest.note or "nothing new today"
-        return f"Daily papers — {digest.day.strftime('%a %d %b %Y')}: {note}"
+        return f"Daily papers — {display.day_label(digest.day)}: {note}"
     blocks = [digest_header(digest)]
     blocks.extend(render_pick(pick) for pick in digest.picks)
     return "\n\n".join(blocks)
@@ -44,9 +65,10 @@ def render_digest(digest: Digest) -> str:
 def render_pick(pick: Pick) -> str:
     """One paper: numbered title, TL;DR, reason, byline and links."""
     paper = pick.paper
-    lines = [
-        f"{pick.rank}. {paper.title}",
-        f"   TL;DR: {pick.summary.text}",
+    lines = [f"{pick.rank}. {paper.title}"]
+    if pick.summary is not None:
+        lines.append(f"   TL;DR: {pick.summary.text}")
+    lines += [
         f"   Why: {pick.reason}",
         f"   {byline(paper)}",
         f"   {links_line(paper)}",
@@ -56,64 +78,13 @@ def render_pick(pick: Pick) -> str:
 
 def byline(paper: Paper) -> str:
     """ "Ana Lee, Bo Chen, Cy Dee +4 · Caltech · ▲ 412 · ★ 1.2k · huggingface" """
-    parts = [authors_short(paper.authors)]
-    if paper.organization:
-        parts.append(paper.organization)
-    if paper.upvotes is not None:
-        parts.append(f"▲ {paper.upvotes}")
-    if paper.github_stars:
-        parts.append(f"★ {_compact(paper.github_stars)}")
-    parts.append(paper.source)
-    return " · ".join(p for p in parts if p)
+    return " · ".join([display.authors_short(paper.authors), *display.signals(paper)])
 
 
 def links_line(paper: Paper) -> str:
-    names = {"huggingface": "HF", "arxiv": "arXiv", "pdf": "PDF", "github": "GitHub",
-             "project": "Project"}
-    return " · ".join(f"{names[k]} {url}" for k, url in paper.links.as_dict().items())
-
-
-def authors_short(authors: tuple[str, ...]) -> str:
-    if not authors:
-        return "unknown authors"
-    shown = ", ".join(authors[:_AUTHORS_SHOWN])
-    rest = len(authors) - _AUTHORS_SHOWN
-    return f"{shown} +{rest}" if rest > 0 else shown
-
-
-def paper_json(paper: Paper, summary: Summary | None) -> dict[str, Any]:
-    """The JSON object scripts get for a paper (`digest --json`, `search --json`)."""
-    return {
-        "id": paper.arxiv_id,
-        "title": paper.title,
-        "summary": summary.text if summary else None,
-        "summary_source": summary.source if summary else None,
-        "authors": list(paper.authors),
-        "upvotes": paper.upvotes,
-        "source": paper.source,
-        "published_at": paper.published_at.isoformat() if paper.published_at else None,
-        "organization": paper.organization,
-        "github_stars": paper.github_stars,
-        "links": paper.links.as_dict(),
-    }
-
-
-def pick_json(pick: Pick, channel: str | None = None) -> dict[str, Any]:
-    out = paper_json(pick.paper, pick.summary)
-    out["reason"] = pick.reason
-    out["score"] = round(pick.score, 4)
-    out["rank"] = pick.rank
-    if channel is not None:
-        out["channel"] = channel
-    return out
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _compact(n: int) -> str:
-    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+    return " · ".join(
+        f"{display.LINK_NAMES[k]} {url}" for k, url in paper.links.as_dict().items()
+    )
 
 
 # --- replies to commands --------------------------------------------------------------------
@@ -122,8 +93,10 @@ def _compact(n: int) -> str:
 def render_reply(reply: Reply) -> str:
     """Any service reply as terminal text."""
     match reply:
-        case HelpReply(usage=usage, error=error):
-            return f"{error}\n{usage}" if error else usage
+        case HelpReply():
+            return render_help(reply)
+        case NoticeReply(text=text):
+            return text
         case ErrorReply(message=message):
             return f"Sorry, that failed: {message}"
         case DigestReply(digest=digest):
@@ -133,12 +106,42 @@ def render_reply(reply: Reply) -> str:
         case ListReply(entries=entries, total=total):
             return render_list(entries, total)
         case FileReply(filename=filename, content=content, count=count):
-            return f"{filename} ({_count(count, 'paper')})\n{content.rstrip()}"
+            return f"{filename} ({display.count(count, 'paper')})\n{content.rstrip()}"
         case SettingsReply():
             return render_settings(reply)
         case SaveReply():
             return render_save(reply)
+        case DetailsReply():
+            return render_details(reply)
     raise TypeError(f"no console rendering for {type(reply).__name__}")
+
+
+def render_help(reply: HelpReply) -> str:
+    """The usage, one command a line; after bad input, the one-line explanation first."""
+    width = max(len(_syntax(h)) for h in reply.commands)
+    lines = [reply.error] if reply.error else []
+    lines += [f"/papers {_syntax(h).ljust(width)}  {h.summary}" for h in reply.commands]
+    if reply.syntax:
+        lines.append(reply.syntax)
+    shareable = [h.name for h in reply.commands if h.shareable]
+    if shareable:
+        lines.append(f"Add --share to {_or_list(shareable)} to show the reply to the channel.")
+    return "\n".join(lines)
+
+
+def render_details(reply: DetailsReply) -> str:
+    """A paper's abstract, as a reply in the thread of message [N]."""
+    paper = reply.paper
+    return (f"↳ in reply to [{reply.where.thread}] {paper.title}\n"
+            f"   {display.authors_short(paper.authors, shown=10)}\n\n   {paper.abstract}")
+
+
+def _syntax(command: CommandHelp) -> str:
+    return f"{command.name} {command.args}".rstrip()
+
+
+def _or_list(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 def render_search(reply: SearchReply) -> str:
@@ -160,7 +163,7 @@ def render_search(reply: SearchReply) -> str:
 def render_list(entries: tuple[SavedPaper, ...], total: int) -> str:
     if not entries:
         return "Your team's reading list is empty: react :pushpin: on a paper to save it."
-    head = f"Team reading list — {_count(total, 'paper')}"
+    head = f"Team reading list — {display.count(total, 'paper')}"
     if total > len(entries):
         head += f" (newest {len(entries)} shown; /papers export for all)"
     lines = [head]
@@ -179,6 +182,8 @@ def render_settings(reply: SettingsReply) -> str:
     lines = [
         f"#{channel.name}: daily post at {channel.time} {channel.timezone} on "
         f"{', '.join(channel.days) or 'no days'}",
+        "next post: " + (reply.next_run.strftime("%a %d %b %Y %H:%M %Z")
+                         if reply.next_run else "none scheduled"),
         f"top {channel.top_n}, min upvotes {channel.min_upvotes}, when empty: {channel.on_empty}",
     ]
     for label, values in (("keywords", channel.keywords), ("exclude", channel.exclude),

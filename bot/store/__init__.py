@@ -50,6 +50,15 @@ class PostRecord:
     items: tuple[PostItem, ...] = ()
 
 
+@dataclass(frozen=True)
+class ListChange:
+    """What a save or unsave did to a team list entry."""
+
+    paper: Paper | None  # the entry's snapshot; None when the paper is not on the list
+    changed: bool  # False when it was already so
+    savers: int  # how many savers the entry has after the change
+
+
 @runtime_checkable
 class Store(Protocol):
     """The storage contract. `readonly` stores refuse writes with StoreError.
@@ -122,15 +131,23 @@ class Store(Protocol):
         """The arXiv id carried by a message the bot posted, or None."""
 
     # --- team reading list (team state) ---------------------------------------------
-    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         """Add `saver` to the team's entry for the paper (creating it with this snapshot).
-        Idempotent per (paper, user). True when something changed."""
+        Idempotent per (paper, user)."""
 
-    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
-        """Remove that user's save; the entry goes when no savers remain. True if changed."""
+    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
+        """Remove that user's save; the entry goes when no savers remain."""
 
-    async def saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
-        """The team list, most recently saved first."""
+    async def saved_papers(
+        self, platform: str, team: str, *, limit: int | None = None
+    ) -> list[SavedPaper]:
+        """The team list, most recently saved first (the first `limit` entries)."""
+
+    async def count_saved(self, platform: str, team: str) -> int:
+        """How many papers are on the team list."""
+
+    async def known_teams(self) -> list[tuple[str, str]]:
+        """Every (platform, team) with a list or a daily-post record, sorted."""
 
     # --- small state ----------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:
@@ -150,5 +167,5 @@ def with_items(
     return replace(record, items=tuple(merged.values()), status=status or record.status)
 
 
-__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "with_items"]
+__all__ = ["ListChange", "PostItem", "PostRecord", "PostStatus", "Store", "with_items"]
 

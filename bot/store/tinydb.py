@@ -47,7 +47,7 @@ from tinydb.table import Document, Table
 
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
-from bot.store import PostItem, PostRecord, PostStatus, with_items
+from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
 from bot.store import _codec as codec
 from bot.store._files import AtomicJSONStorage, DataDirLock, remove_stale_temp_files
 
@@ -168,15 +168,27 @@ class TinyDBStore:
         return await self._run(self._paper_for_message, message)
 
     # --- team reading list --------------------------------------------------------------
-    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    async def save(
+        self, platform: str, team: str, paper: Paper, saver: Saver
+    ) -> ListChange:
         self._check_writable()
         return await self._run(self._save, platform, team, paper, saver)
 
-    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
+    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
         self._check_writable()
         return await self._run(self._unsave, platform, team, arxiv_id, user)
 
-    async def saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
+    async def count_saved(self, platform: str, team: str) -> int:
+        return len(await self.saved_papers(platform, team))
+
+    async def known_teams(self) -> list[tuple[str, str]]:
+        return await self._run(self._known_teams)
+
+    async def saved_papers(
+        self, platform: str, team: str, *, limit: int | None = None
+    ) -> list[SavedPaper]:
+        if limit is not None:
+            return (await self.saved_papers(platform, team))[:limit]
         return await self._run(self._saved_papers, platform, team)
 
     # --- small state --------------------------------------------------------------------
@@ -380,35 +392,36 @@ class TinyDBStore:
     def _entries(self, platform: str, team: str, arxiv_id: str) -> Table:
         return self._table(list_file(platform, team, arxiv_id), "entries")
 
-    def _save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    def _save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         entries = self._entries(platform, team, paper.arxiv_id)
         doc = entries.get(doc_id=paper.arxiv_id)
         if doc is None:
             # The first save keeps the snapshot: the list must not depend on the cache.
             entry = {"paper": codec.paper_to_dict(paper), "savers": []}
         elif any(old["user"] == saver.user for old in doc["savers"]):
-            return False
+            return ListChange(codec.paper_from_dict(doc["paper"]), False, len(doc["savers"]))
         else:
             entry = dict(doc)
         entry["savers"] = [*entry["savers"], codec.saver_to_dict(saver)]
         with _batch(entries):
             _put(entries, paper.arxiv_id, entry)
-        return True
+        return ListChange(codec.paper_from_dict(entry["paper"]), True, len(entry["savers"]))
 
-    def _unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
+    def _unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
         entries = self._entries(platform, team, arxiv_id)
         doc = entries.get(doc_id=arxiv_id)
         if doc is None:
-            return False
+            return ListChange(None, False, 0)
+        paper = codec.paper_from_dict(doc["paper"])
         savers = [old for old in doc["savers"] if old["user"] != user]
         if len(savers) == len(doc["savers"]):
-            return False
+            return ListChange(paper, False, len(savers))
         with _batch(entries):
             if savers:
                 _put(entries, arxiv_id, {**doc, "savers": savers})
             else:
                 entries.remove(doc_ids=[arxiv_id])
-        return True
+        return ListChange(paper, True, len(savers))
 
     def _saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
         saved = [
@@ -417,6 +430,18 @@ class TinyDBStore:
             for entry in self._decode_all(relative, "entries", _entry_from_dict)
         ]
         return sorted(saved, key=_newest_first_key, reverse=True)
+
+    def _known_teams(self) -> list[tuple[str, str]]:
+        teams: set[tuple[str, str]] = set()
+        for top in ("lists", "posts"):
+            root = self.data_dir / top
+            if not root.is_dir():
+                continue
+            for platform in root.iterdir():
+                if platform.is_dir():
+                    teams.update((platform.name, t.name) for t in platform.iterdir()
+                                 if t.is_dir() and any(t.iterdir()))
+        return sorted(teams)
 
     # small state
     def _get_meta(self, key: str) -> Any:

@@ -289,7 +289,7 @@ async def test_unreact_pushpin_unsaves_the_paper(posted: Run, bot: Console) -> N
 async def test_react_on_the_header_saves_nothing(posted: Run, bot: Console) -> None:
     header = parse_messages(posted.stdout.splitlines())[0].number
     reply = await bot.reply(f"/react {header} :pushpin:")
-    assert reply.startswith(f"Nothing to do: message [{header}] is not a paper I posted")
+    assert reply == "Nothing to do: that message is not a paper I posted."
 
 
 async def test_export_bibtex_output_parses(posted: Run, bot: Console) -> None:
@@ -339,9 +339,18 @@ async def test_slash_post_posts_todays_picks(
     serve_around_today(hf, sample_items)
     console: Console = await start()
     posted = await console.ask("/post")
-    assert [ARXIV_LINK.findall(m.text) for m in posted[1:]] == [
+    assert [ARXIV_LINK.findall(m.text) for m in posted[1:-1]] == [
         [MINIMAX], [GRIDS], ["2606.12575"], ["2606.09446"], ["2606.00467"]
     ]
+
+
+async def test_slash_post_ends_with_a_one_line_confirmation(
+    hf: FakeHuggingFace, sample_items: list[dict[str, Any]], start: Callable[[], Any]
+) -> None:
+    serve_around_today(hf, sample_items)
+    console: Console = await start()
+    posted = await console.ask("/post")
+    assert re.fullmatch(r"Posted #console's picks for \S+\.", posted[-1].text)
 
 
 async def test_second_slash_post_says_it_is_already_out(

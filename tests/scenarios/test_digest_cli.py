@@ -24,7 +24,7 @@ import pytest_asyncio
 
 from bench.digest import without_hf_summaries
 from bot.config import ChannelConfig
-from bot.daily import channel_ref
+from bot.models import ChatRef
 from bot.store.tinydb import TinyDBStore
 from tests.conftest import shared_fixture
 from tests.fakes.hf_server import FakeHuggingFace, load_items
@@ -386,7 +386,7 @@ async def test_digest_marks_nothing_as_posted(
     await paperboy("--config", str(config), "digest", "--date", DAY)
     store = await TinyDBStore.open(data_dir)
     try:
-        posted = await store.posted_ids(channel_ref(ChannelConfig()))
+        posted = await store.posted_ids(ChatRef("console", "console", ChannelConfig().id))
     finally:
         await store.close()
     assert posted == frozenset()

@@ -3,9 +3,11 @@
 `paperboy post` runs as a child process and is killed with SIGKILL once its k-th numbered
 message has been read (k = 1: the header; 3 and 5: mid-way through the picks). It is then
 run again to completion, and once more. Across the three runs each pick is shown at most
-once; at most one — the one in flight when the process died, recorded as being sent but
-never confirmed — may be missing. The last run says the day is already posted, and the
-store's record of the day is finished, with each message once.
+once. The restarted run asks the terminal's history whether the message in flight was
+printed and sends it only if not; one may be missing only when the kill lands in the
+microseconds between the console noting a message in its history and printing it (a kill
+at a store write — bench/post_faults.py — never loses one). The last run says the day is
+already posted, and the store's record of the day is finished, with each message once.
 
 The kill lands wherever the child has got to when the test reads the k-th line (it may
 have printed more by then); whatever the point, these properties hold. Each kill point is

@@ -3,9 +3,9 @@
 Every test gets a `TinyDBStore` in tmp_path, a `FakeHuggingFace` serving the 2026-06-12
 sample batch, the real Hugging Face client and summariser, and a clock the test moves by
 hand. Daily posts go out through `RecordingPublisher`, a small `bot.events.Publisher` that
-keeps what was sent (an adapter without a chat platform), so a test asserts on "the wire",
-"nothing was sent" included. `services.reopen()` closes the store and opens it again, as a
-restarted bot does.
+keeps what was sent (an adapter without a chat platform: its `sent` list is the channel's
+history, which `find_posted` reads), so a test asserts on "the wire", "nothing was sent"
+included. `services.reopen()` closes the store and opens it again, as a restarted bot does.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ import pytest
 import pytest_asyncio
 
 from bot.config import ChannelConfig, Config
+from bot.errors import UpstreamError
+from bot.events import DetailsReply, Identity, Outgoing, PostTarget
 from bot.models import ChatRef, Digest, Pick
+from bot.posting import PostOutcome
 from bot.search import Searcher
 from bot.service import Service
 from bot.sources.arxiv import ArxivClient
@@ -39,6 +42,7 @@ MORNING = datetime(2026, 6, 12, 8, 0, tzinfo=UTC)
 TEAM = "T0PAPERS"
 CHANNEL = ChannelConfig(name="papers", platform="slack", id="C0PAPERS", team=TEAM)
 WHERE = ChatRef("slack", TEAM, "C0PAPERS")
+IDENTITY = Identity("slack", TEAM, bot_user="U0BOT")
 # The sample's papers, most upvoted first (103, 12, 7, 1 and 0 upvotes): the default
 # profile (top 5, no keywords) picks all five in this order.
 PICKS = ("2606.13392", "2606.12303", "2606.12575", "2606.09446", "2606.00467")
@@ -74,6 +78,8 @@ class Sent:
     arxiv_id: str | None  # the paper of a pick message
     text: str
     message_id: str
+    day: date | None = None
+    key: str | None = None
 
     @property
     def ref(self) -> ChatRef:
@@ -85,28 +91,57 @@ class Sent:
 class RecordingPublisher:
     """A Publisher that delivers to a list. With `fail_at=n`, the n-th send (1-based)
     raises PublishFailed instead of delivering, as a chat platform dropping the connection
-    mid-post does; later sends deliver again."""
+    mid-post does; with `lost_answer_at=n` the n-th message IS delivered but the call
+    raises, as when the answer is lost on the way back; with `refuse_at=n` the platform
+    refuses the n-th message (UpstreamError: certainly not posted). Later sends deliver again.
+    `history` may be shared with the publisher of a restarted bot: it is the channel."""
 
-    def __init__(self, *, fail_at: int | None = None) -> None:
-        self.sent: list[Sent] = []
+    def __init__(
+        self, *, fail_at: int | None = None, lost_answer_at: int | None = None,
+        refuse_at: int | None = None, history: list[Sent] | None = None,
+    ) -> None:
+        self.sent: list[Sent] = [] if history is None else history
         self.attempts = 0
+        self.lookups: list[str] = []
         self.fail_at = fail_at
+        self.lost_answer_at = lost_answer_at
+        self.refuse_at = refuse_at
 
-    async def post_header(self, channel: ChatRef, digest: Digest) -> str:
-        return self._send(channel, "header", None, f"{digest.channel}: {len(digest.picks)} picks")
+    def target(self, channel: ChannelConfig = CHANNEL,
+               identity: Identity = IDENTITY) -> PostTarget:
+        """The post target of a configured channel on this publisher's connection."""
+        return identity.targets([channel], self)[0]
 
-    async def post_pick(self, channel: ChatRef, digest: Digest, pick: Pick) -> str:
-        return self._send(channel, "pick", pick.paper.arxiv_id, f"{pick.rank}. {pick.reason}")
+    async def post_header(self, out: Outgoing, digest: Digest) -> str:
+        return self._send(out, "header", None, f"{digest.channel}: {len(digest.picks)} picks")
 
-    async def post_note(self, channel: ChatRef, text: str) -> str:
-        return self._send(channel, "note", None, text)
+    async def post_pick(self, out: Outgoing, digest: Digest, pick: Pick) -> str:
+        return self._send(out, "pick", pick.paper.arxiv_id, f"{pick.rank}. {pick.reason}")
 
-    def _send(self, channel: ChatRef, kind: Kind, arxiv_id: str | None, text: str) -> str:
+    async def post_note(self, out: Outgoing, text: str) -> str:
+        return self._send(out, "note", None, text)
+
+    async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
+        self.lookups.append(out.key)
+        return next((s.message_id for s in self.sent
+                     if s.channel == out.channel and s.day == out.day and s.key == out.key),
+                    None)
+
+    async def post_in_thread(self, reply: DetailsReply) -> str:
+        return self._send(Outgoing(reply.where, date.min, "details"), "note", None,
+                          reply.paper.abstract)
+
+    def _send(self, out: Outgoing, kind: Kind, arxiv_id: str | None, text: str) -> str:
         self.attempts += 1
+        if self.attempts == self.refuse_at:
+            # The platform answered with a refusal (HTTP 5xx): nothing was posted.
+            raise UpstreamError("HTTP 503", source="slack")
         if self.attempts == self.fail_at:
             raise PublishFailed(f"connection lost sending message {self.attempts}")
         message_id = f"1781251200.{next(_MESSAGE_IDS):06d}"
-        self.sent.append(Sent(channel, kind, arxiv_id, text, message_id))
+        self.sent.append(Sent(out.channel, kind, arxiv_id, text, message_id, out.day, out.key))
+        if self.attempts == self.lost_answer_at:
+            raise PublishFailed(f"answer lost for message {self.attempts}")
         return message_id
 
     # --- what a test asks -------------------------------------------------------------
@@ -204,3 +239,11 @@ def service(services: Services) -> Service:
 @pytest.fixture
 def publisher() -> RecordingPublisher:
     return RecordingPublisher()
+
+
+async def post(
+    service: Service, publisher: RecordingPublisher, *, day: date = DAY,
+    channel: ChannelConfig = CHANNEL, force: bool = False,
+) -> PostOutcome:
+    """Run `channel`'s daily post for `day` through `publisher`, as the scheduler does."""
+    return await service.poster.post(publisher.target(channel), day, force=force)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.commands import USAGE, help_text
+from bot.commands import HELP, help_for
 from bot.events import (
     CommandEvent,
     DigestReply,
@@ -22,6 +22,7 @@ from bot.events import (
     FileReply,
     HelpReply,
     ListReply,
+    NoticeReply,
     Reply,
     SaveReply,
     SearchReply,
@@ -59,11 +60,11 @@ def _ids(reply: Reply) -> list[str]:
 
 @pytest.mark.parametrize("text", ["", "help", "/papers", "  HELP  "])
 async def test_help_answers_with_the_usage(service: Service, text: str) -> None:
-    assert await ask(service, text) == HelpReply(usage=USAGE)
+    assert await ask(service, text) == HelpReply(HELP)
 
 
 async def test_help_for_one_command_gives_its_line(service: Service) -> None:
-    assert await ask(service, "help search") == HelpReply(usage=help_text("search"))
+    assert await ask(service, "help search") == HelpReply(help_for("search"))
 
 
 BAD_INPUT = [
@@ -77,9 +78,20 @@ BAD_INPUT = [
     pytest.param("list everything", id="list-with-arguments"),
     pytest.param("export docx", id="unknown-export-format"),
     pytest.param("settings --share", id="share-on-settings"),
+]
+# Refusals that are not about how the command was typed: one line, and no usage after it.
+REFUSED = [
     pytest.param(f"unsave {MINIMAX}", id="unsave-what-nobody-saved"),
     pytest.param("search diffusion", id="search-in-a-bot-without-search"),
 ]
+
+
+@pytest.mark.parametrize("text", REFUSED)
+async def test_a_refusal_not_about_usage_is_a_one_line_notice(
+    service: Service, text: str
+) -> None:
+    reply = await ask(service, text)
+    assert isinstance(reply, NoticeReply) and "\n" not in reply.text
 
 
 @pytest.mark.parametrize("text", BAD_INPUT)
@@ -96,7 +108,7 @@ async def test_bad_input_is_explained_in_one_line(service: Service, text: str) -
 @pytest.mark.parametrize("text", BAD_INPUT)
 async def test_bad_input_reply_carries_the_usage(service: Service, text: str) -> None:
     reply = await ask(service, text)
-    assert isinstance(reply, HelpReply) and reply.usage == USAGE
+    assert isinstance(reply, HelpReply) and reply.commands
 
 
 async def test_unknown_command_suggests_the_closest_one(service: Service) -> None:
@@ -222,9 +234,9 @@ async def test_save_asks_hugging_face_before_arxiv(
     assert hf_fake.requests[f"/api/papers/{ARXIV_ONLY}"] == 1
 
 
-async def test_save_of_a_paper_no_upstream_knows_is_a_help_reply(with_arxiv: Service) -> None:
+async def test_save_of_a_paper_no_upstream_knows_is_a_notice(with_arxiv: Service) -> None:
     reply = await ask(with_arxiv, f"save {UNKNOWN}")
-    assert isinstance(reply, HelpReply) and UNKNOWN in (reply.error or "")
+    assert isinstance(reply, NoticeReply) and UNKNOWN in reply.text
 
 
 async def test_save_of_a_paper_no_upstream_knows_saves_nothing(with_arxiv: Service) -> None:

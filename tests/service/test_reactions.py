@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.events import ReactionEvent, SaveReply
-from bot.models import ChatRef
-from bot.service import Service
+from bot import commands
+from bot.events import Ignored, ListReply, ReactionEvent, SaveReply
+from bot.models import ChatRef, SavedPaper
+from bot.service import Service, normalise_emoji
 
-from .conftest import CHANNEL, DAY, PICKS, TEAM, RecordingPublisher, Sent, Services
+from .conftest import CHANNEL, PICKS, TEAM, WHERE, RecordingPublisher, Sent, Services, post
 
 MINIMAX = PICKS[0]
 ANA, BO = "U0ANA", "U0BO"
@@ -28,8 +29,7 @@ BOT = "U0PAPERBOY"
 @pytest.fixture
 async def posted(service: Service, publisher: RecordingPublisher) -> RecordingPublisher:
     """The day's post is out; the publisher knows which message carries which paper."""
-    service.bot_users.add(BOT)
-    await service.post_daily(CHANNEL, DAY, publisher)
+    await post(service, publisher)
     return publisher
 
 
@@ -39,10 +39,17 @@ def reaction(message: Sent | ChatRef, user: str = ANA, emoji: str = "pushpin",
     return ReactionEvent(where, user, emoji, added, raw={"reaction": emoji})
 
 
+async def entries(service: Service) -> tuple[SavedPaper, ...]:
+    """The team list as `/papers list` shows it."""
+    reply = await service.run_command(WHERE, "U0ANYONE", commands.List())
+    assert isinstance(reply, ListReply)
+    return reply.entries
+
+
 async def team_list(service: Service) -> dict[str, list[str]]:
     """The team list as {arxiv id: users who saved it}."""
-    entries = await service.store.saved_papers("slack", TEAM)
-    return {e.paper.arxiv_id: sorted(s.user for s in e.savers) for e in entries}
+    return {e.paper.arxiv_id: sorted(s.user for s in e.savers)
+            for e in await entries(service)}
 
 
 # --- saving and unsaving --------------------------------------------------------------------
@@ -51,14 +58,14 @@ async def team_list(service: Service) -> dict[str, list[str]]:
 async def test_pushpin_on_a_posted_paper_saves_it_for_the_reacting_user(
     service: Service, posted: RecordingPublisher
 ) -> None:
-    await service.handle_reaction(reaction(posted.message_of(MINIMAX)))
+    await service.handle_reaction(reaction(posted.message_of(MINIMAX)), bot_user=BOT)
     assert await team_list(service) == {MINIMAX: [ANA]}
 
 
 async def test_pushpin_reply_confirms_the_save(
     service: Service, posted: RecordingPublisher
 ) -> None:
-    reply = await service.handle_reaction(reaction(posted.message_of(MINIMAX)))
+    reply = await service.handle_reaction(reaction(posted.message_of(MINIMAX)), bot_user=BOT)
     assert isinstance(reply, SaveReply) and (reply.saved, reply.changed) == (True, True)
 
 
@@ -66,8 +73,8 @@ async def test_saved_entry_remembers_the_message_it_came_from(
     service: Service, posted: RecordingPublisher
 ) -> None:
     message = posted.message_of(MINIMAX)
-    await service.handle_reaction(reaction(message))
-    [entry] = await service.store.saved_papers("slack", TEAM)
+    await service.handle_reaction(reaction(message), bot_user=BOT)
+    [entry] = await entries(service)
     assert entry.savers[0].where == message.ref
 
 
@@ -76,7 +83,7 @@ async def test_saved_entry_remembers_the_message_it_came_from(
 async def test_every_spelling_of_pushpin_saves(
     service: Service, posted: RecordingPublisher, emoji: str
 ) -> None:
-    await service.handle_reaction(reaction(posted.message_of(MINIMAX), emoji=emoji))
+    await service.handle_reaction(reaction(posted.message_of(MINIMAX), emoji=emoji), bot_user=BOT)
     assert await team_list(service) == {MINIMAX: [ANA]}
 
 
@@ -84,8 +91,10 @@ async def test_second_pushpin_on_same_paper_saves_once(
     service: Service, posted: RecordingPublisher
 ) -> None:
     event = reaction(posted.message_of(MINIMAX))
-    await service.handle_reaction(event)
-    await service.handle_reaction(event)  # Slack re-delivers an event it thinks was lost
+    await service.handle_reaction(event, bot_user=BOT)
+    await service.handle_reaction(
+        event, bot_user=BOT,
+    )  # Slack re-delivers an event it thinks was lost
     assert await team_list(service) == {MINIMAX: [ANA]}
 
 
@@ -93,8 +102,8 @@ async def test_redelivered_pushpin_reports_nothing_changed(
     service: Service, posted: RecordingPublisher
 ) -> None:
     event = reaction(posted.message_of(MINIMAX))
-    await service.handle_reaction(event)
-    reply = await service.handle_reaction(event)
+    await service.handle_reaction(event, bot_user=BOT)
+    reply = await service.handle_reaction(event, bot_user=BOT)
     assert isinstance(reply, SaveReply) and reply.changed is False
 
 
@@ -102,8 +111,8 @@ async def test_two_users_make_one_entry_with_two_savers(
     service: Service, posted: RecordingPublisher
 ) -> None:
     message = posted.message_of(MINIMAX)
-    await service.handle_reaction(reaction(message, ANA))
-    await service.handle_reaction(reaction(message, BO))
+    await service.handle_reaction(reaction(message, ANA), bot_user=BOT)
+    await service.handle_reaction(reaction(message, BO), bot_user=BOT)
     assert await team_list(service) == {MINIMAX: [ANA, BO]}
 
 
@@ -111,9 +120,9 @@ async def test_removing_the_reaction_removes_only_that_users_save(
     service: Service, posted: RecordingPublisher
 ) -> None:
     message = posted.message_of(MINIMAX)
-    await service.handle_reaction(reaction(message, ANA))
-    await service.handle_reaction(reaction(message, BO))
-    await service.handle_reaction(reaction(message, ANA, added=False))
+    await service.handle_reaction(reaction(message, ANA), bot_user=BOT)
+    await service.handle_reaction(reaction(message, BO), bot_user=BOT)
+    await service.handle_reaction(reaction(message, ANA, added=False), bot_user=BOT)
     assert await team_list(service) == {MINIMAX: [BO]}
 
 
@@ -121,8 +130,8 @@ async def test_removing_the_last_reaction_removes_the_entry(
     service: Service, posted: RecordingPublisher
 ) -> None:
     message = posted.message_of(MINIMAX)
-    await service.handle_reaction(reaction(message))
-    await service.handle_reaction(reaction(message, added=False))
+    await service.handle_reaction(reaction(message), bot_user=BOT)
+    await service.handle_reaction(reaction(message, added=False), bot_user=BOT)
     assert await team_list(service) == {}
 
 
@@ -130,8 +139,8 @@ async def test_removal_reply_confirms_the_unsave(
     service: Service, posted: RecordingPublisher
 ) -> None:
     message = posted.message_of(MINIMAX)
-    await service.handle_reaction(reaction(message))
-    reply = await service.handle_reaction(reaction(message, added=False))
+    await service.handle_reaction(reaction(message), bot_user=BOT)
+    reply = await service.handle_reaction(reaction(message, added=False), bot_user=BOT)
     assert isinstance(reply, SaveReply) and (reply.saved, reply.changed) == (False, True)
 
 
@@ -139,23 +148,25 @@ async def test_removing_a_reaction_already_undone_by_command_is_ignored(
     service: Service, posted: RecordingPublisher
 ) -> None:
     message = posted.message_of(MINIMAX)
-    await service.handle_reaction(reaction(message))
+    await service.handle_reaction(reaction(message), bot_user=BOT)
     await service.unsave(message.ref, ANA, MINIMAX)
-    assert await service.handle_reaction(reaction(message, added=False)) is None
+    assert isinstance(await service.handle_reaction(
+        reaction(message, added=False), bot_user=BOT,
+    ), Ignored)
 
 
 async def test_reactions_on_different_papers_make_separate_entries(
     service: Service, posted: RecordingPublisher
 ) -> None:
     for arxiv_id in PICKS[:2]:
-        await service.handle_reaction(reaction(posted.message_of(arxiv_id)))
+        await service.handle_reaction(reaction(posted.message_of(arxiv_id)), bot_user=BOT)
     assert await team_list(service) == {PICKS[0]: [ANA], PICKS[1]: [ANA]}
 
 
 async def test_saves_survive_a_restart(
     services: Services, posted: RecordingPublisher
 ) -> None:
-    await services.make().handle_reaction(reaction(posted.message_of(MINIMAX)))
+    await services.make().handle_reaction(reaction(posted.message_of(MINIMAX)), bot_user=BOT)
     await services.reopen()
     assert await team_list(services.make()) == {MINIMAX: [ANA]}
 
@@ -164,7 +175,7 @@ async def test_reaction_after_a_restart_still_finds_the_posted_paper(
     services: Services, posted: RecordingPublisher
 ) -> None:
     await services.reopen()
-    await services.make().handle_reaction(reaction(posted.message_of(MINIMAX)))
+    await services.make().handle_reaction(reaction(posted.message_of(MINIMAX)), bot_user=BOT)
     assert await team_list(services.make()) == {MINIMAX: [ANA]}
 
 
@@ -205,14 +216,14 @@ IGNORED: list[object] = [
 async def test_ignored_reaction_gets_no_reply(
     service: Service, posted: RecordingPublisher, make_event: Event
 ) -> None:
-    assert await service.handle_reaction(make_event(posted)) is None
+    assert isinstance(await service.handle_reaction(make_event(posted), bot_user=BOT), Ignored)
 
 
 @pytest.mark.parametrize("make_event", IGNORED)
 async def test_ignored_reaction_saves_nothing(
     service: Service, posted: RecordingPublisher, make_event: Event
 ) -> None:
-    await service.handle_reaction(make_event(posted))
+    await service.handle_reaction(make_event(posted), bot_user=BOT)
     assert await team_list(service) == {}
 
 
@@ -220,8 +231,8 @@ async def test_ignored_reaction_saves_nothing(
 async def test_ignored_reaction_leaves_an_existing_save_alone(
     service: Service, posted: RecordingPublisher, make_event: Event
 ) -> None:
-    await service.handle_reaction(reaction(posted.message_of(MINIMAX), ANA))
-    await service.handle_reaction(make_event(posted))
+    await service.handle_reaction(reaction(posted.message_of(MINIMAX), ANA), bot_user=BOT)
+    await service.handle_reaction(make_event(posted), bot_user=BOT)
     assert await team_list(service) == {MINIMAX: [ANA]}
 
 
@@ -229,7 +240,7 @@ async def test_a_configured_save_emoji_replaces_pushpin(
     services: Services, posted: RecordingPublisher
 ) -> None:
     service = services.make(save_emoji=":bookmark:")
-    await service.handle_reaction(reaction(posted.message_of(MINIMAX), emoji="🔖"))
+    await service.handle_reaction(reaction(posted.message_of(MINIMAX), emoji="🔖"), bot_user=BOT)
     assert await team_list(service) == {MINIMAX: [ANA]}
 
 
@@ -237,7 +248,9 @@ async def test_pushpin_is_ignored_when_another_save_emoji_is_configured(
     services: Services, posted: RecordingPublisher
 ) -> None:
     service = services.make(save_emoji="bookmark")
-    assert await service.handle_reaction(reaction(posted.message_of(MINIMAX))) is None
+    assert isinstance(await service.handle_reaction(
+        reaction(posted.message_of(MINIMAX)), bot_user=BOT,
+    ), Ignored)
 
 
 # --- many people at once --------------------------------------------------------------------
@@ -261,11 +274,11 @@ def _expected() -> dict[str, list[str]]:
 
 async def _react_at_once(service: Service, posted: RecordingPublisher) -> None:
     earlier = [reaction(posted.message_of(_paper_of(u)), u) for u in STAYING + LEAVING]
-    await asyncio.gather(*(service.handle_reaction(e) for e in earlier))
+    await asyncio.gather(*(service.handle_reaction(e, bot_user=BOT) for e in earlier))
     now = [reaction(posted.message_of(_paper_of(u)), u, added=False) for u in LEAVING]
     now += [reaction(posted.message_of(_paper_of(u)), u) for u in JOINING]
     assert len(now) == 100
-    await asyncio.gather(*(service.handle_reaction(e) for e in now))
+    await asyncio.gather(*(service.handle_reaction(e, bot_user=BOT) for e in now))
 
 
 async def test_hundred_concurrent_reactions_leave_exactly_the_right_list(
@@ -294,3 +307,15 @@ async def test_hundred_concurrent_reactions_leave_every_store_file_valid_json(
         except ValueError:
             unreadable.append(path.name)
     assert unreadable == []
+
+
+def test_emoji_with_presentation_selector_is_the_save_emoji() -> None:
+    assert normalise_emoji("📌\ufe0f") == "pushpin"
+
+
+async def test_reaction_with_presentation_selector_saves(
+    service: Service, posted: RecordingPublisher
+) -> None:
+    event = reaction(posted.message_of(MINIMAX), emoji="📌\ufe0f")
+    reply = await service.handle_reaction(event, bot_user=BOT)
+    assert isinstance(reply, SaveReply) and reply.saved

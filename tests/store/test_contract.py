@@ -394,7 +394,7 @@ async def test_reclaimed_post_starts_without_items(store: Store) -> None:
 
 
 async def test_first_save_creates_an_entry(store: Store) -> None:
-    assert await store.save("slack", "T1", paper(), saver("ana")) is True
+    assert (await store.save("slack", "T1", paper(), saver("ana"))).changed is True
 
 
 async def test_saved_entry_round_trips_paper_and_saver(store: Store) -> None:
@@ -406,7 +406,7 @@ async def test_saved_entry_round_trips_paper_and_saver(store: Store) -> None:
 
 async def test_saving_twice_by_the_same_user_changes_nothing(store: Store) -> None:
     await store.save("slack", "T1", paper(), saver("ana"))
-    assert await store.save("slack", "T1", paper(), saver("ana", minutes=5)) is False
+    assert (await store.save("slack", "T1", paper(), saver("ana", minutes=5))).changed is False
 
 
 async def test_saving_twice_by_the_same_user_keeps_one_saver(store: Store) -> None:
@@ -440,7 +440,7 @@ async def test_unsave_removes_only_that_users_save(store: Store) -> None:
 
 async def test_unsave_of_a_save_reports_a_change(store: Store) -> None:
     await store.save("slack", "T1", paper(), saver("ana"))
-    assert await store.unsave("slack", "T1", "2505.01234", "ana") is True
+    assert (await store.unsave("slack", "T1", "2505.01234", "ana")).changed is True
 
 
 async def test_unsave_by_the_last_saver_removes_the_entry(store: Store) -> None:
@@ -450,12 +450,12 @@ async def test_unsave_by_the_last_saver_removes_the_entry(store: Store) -> None:
 
 
 async def test_unsave_of_an_unsaved_paper_changes_nothing(store: Store) -> None:
-    assert await store.unsave("slack", "T1", "2505.01234", "ana") is False
+    assert (await store.unsave("slack", "T1", "2505.01234", "ana")).changed is False
 
 
 async def test_unsave_by_someone_who_did_not_save_changes_nothing(store: Store) -> None:
     await store.save("slack", "T1", paper(), saver("ana"))
-    assert await store.unsave("slack", "T1", "2505.01234", "bob") is False
+    assert (await store.unsave("slack", "T1", "2505.01234", "bob")).changed is False
 
 
 async def test_list_is_most_recently_saved_first(store: Store) -> None:

@@ -1,9 +1,11 @@
 """The `paperboy` command: parse arguments, run one use case, print, exit with a meaning.
 
 Exit status: 0 success (an empty day included), 2 usage or configuration error, 1 an
-upstream or store failure after retries. Errors are one line on stderr; `--debug` adds the
-traceback. Output goes to stdout; progress and logs go to stderr, so pipes stay clean.
-Each subcommand is one small async function; the work lives in bot.* modules.
+upstream or store failure after retries, 130 stopped by Ctrl-C / SIGTERM. Errors are one
+line on stderr; `--debug` adds the traceback. Output goes to stdout; progress and logs go to
+stderr, so pipes stay clean. Each subcommand is one small async function; the work lives in
+bot.* modules. This is the composition root: it builds the adapters that are started and
+hands them to bot.running; the console adapter is imported only when it is used.
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from adapters.console import render
-from adapters.console.adapter import ConsoleAdapter, stdin_lines
 from bot import daily, export
 from bot.config import (
     ChannelConfig,
@@ -39,15 +40,23 @@ from bot.errors import (
     UserInputError,
 )
 from bot.events import SearchHitView, SearchReply
+from bot.models import ChatRef
+from bot.running import serve
 from bot.runtime import Runtime, open_runtime
-from bot.schedule import DailyScheduler
+from bot.schedule import local_today
 from bot.search import Searcher, backfill, open_index, rebuild_index
-from bot.service import Service
+from bot.service import Service, describe_outcome
 from bot.summarize import instant_summary
+from paperboy import jsonshape
+
+if TYPE_CHECKING:
+    from adapters.console.adapter import ConsoleAdapter
 
 log = logging.getLogger("paperboy")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+# Where the console kept its message counter before it had a history file.
+LEGACY_COUNTER_KEY = "console:next_message"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(args.handler(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_STOPPED
     except (UserInputError, ConfigError) as exc:
         return _fail(exc, EXIT_USAGE, args.debug)
     except (UpstreamError, StoreError) as exc:
@@ -80,25 +89,29 @@ def _fail(exc: BaseException, code: int, debug: bool) -> int:
 
 
 async def cmd_digest(args: argparse.Namespace) -> int:
+    from adapters.console import render
+
     config = _config(args)
     channels = _select_channels(config, args.channel)
-    day = args.date or _today(channels[0].timezone)
-    if args.top is not None and not 1 <= args.top <= 25:
-        raise UserInputError("--top must be between 1 and 25")
+    day = args.date or _today(channels[0])
+    if args.top is not None and args.top < 1:
+        raise UserInputError("--top must be 1 or more")
     with _progress(args) as say:
         async with open_runtime(config, readonly_if_locked=True) as rt:
             candidates = await daily.fetch_candidates(
                 day, channels, hf=rt.hf, arxiv=rt.arxiv,
-                arxiv_categories=config.arxiv.categories, today=_today(channels[0].timezone),
+                arxiv_categories=config.arxiv.categories, today=_today(channels[0]),
                 store=rt.store, progress=say,
             )
+            known = await rt.store.known_teams()
+            audiences = [daily.Audience(c, _address(c, known)) for c in channels]
             digests = await daily.build_digests(
-                candidates, channels, store=rt.store, summarizer=rt.summarizer,
+                candidates, audiences, store=rt.store, summarizer=rt.summarizer,
                 top_n=args.top, progress=say,
             )
     if args.json:
         rows = [
-            render.pick_json(p, channel=d.channel if len(digests) > 1 else None)
+            jsonshape.pick_json(p, channel=d.channel if len(digests) > 1 else None)
             for d in digests for p in d.picks
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -112,20 +125,21 @@ async def cmd_digest(args: argparse.Namespace) -> int:
 
 
 async def cmd_search(args: argparse.Namespace) -> int:
+    from adapters.console import render
+
     config = _config(args)
     if not 1 <= args.limit <= 50:
         raise UserInputError("--limit must be between 1 and 50")
     query = " ".join(args.query)
-    team = args.team or "console:console"
-    platform, _, team_id = team.partition(":")
     async with open_runtime(config, readonly_if_locked=True) as rt:
+        team = await _team(rt, args.team, required="in:saved" in query.lower())
         searcher = await _searcher(rt)
-        results = await searcher.search(query, limit=args.limit, team=(platform, team_id))
+        results = await searcher.search(query, limit=args.limit, team=team)
         await searcher.drain()
     if args.json:
         rows = []
         for hit in results.hits:
-            row = render.paper_json(hit.paper, instant_summary(hit.paper))
+            row = jsonshape.paper_json(hit.paper, instant_summary(hit.paper))
             row.update(snippet=hit.snippet, match=hit.match, score=round(hit.score, 4))
             rows.append(row)
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -171,19 +185,11 @@ async def cmd_index_rebuild(args: argparse.Namespace) -> int:
 
 async def cmd_list(args: argparse.Namespace) -> int:
     config = _config(args)
-    platform, _, team = (args.team or "console:console").partition(":")
-    if not team:
-        raise UserInputError("--team is PLATFORM:TEAM, e.g. slack:T0123 or console:console")
     async with open_runtime(config, readonly_if_locked=True) as rt:
+        platform, team = await _team(rt, args.team, required=True)
         entries = await rt.store.saved_papers(platform, team)
     if args.format == "json":
-        rows = []
-        for entry in entries:
-            row = render.paper_json(entry.paper, None)
-            row["saved_by"] = [
-                {"user": s.user, "saved_at": s.saved_at.isoformat()} for s in entry.savers
-            ]
-            rows.append(row)
+        rows = [jsonshape.saved_json(entry) for entry in entries]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         print(export.export(entries, args.format)[2], end="")
@@ -203,9 +209,18 @@ async def cmd_post(args: argparse.Namespace) -> int:
         )
     async with open_runtime(config) as rt:
         service = await _service(rt)
-        adapter = ConsoleAdapter(service, channel)
-        day = args.date or service.local_today(channel)
-        outcome = await service.post_daily(channel, day, adapter, force=args.force)
+        adapter = await _console(rt, service, channel, lines=None, banner=False)
+        identity = await adapter.connect()
+        try:
+            target = identity.targets([channel], adapter)[0]
+            day = args.date or service.local_today(channel)
+            with _stop_on_signals(service):
+                outcome = await service.poster.post(target, day, force=args.force)
+        finally:
+            await adapter.close()
+    if outcome.status == "stopped":
+        print(describe_outcome(outcome), file=sys.stderr)
+        return EXIT_STOPPED
     if outcome.status == "already":
         print(f"#{channel.name}: already posted for {day.isoformat()} (use --force to re-post)")
     elif outcome.status == "empty":
@@ -226,17 +241,13 @@ async def cmd_run(args: argparse.Namespace) -> int:
     channel = consoles[0] if consoles else ChannelConfig()
     async with open_runtime(config) as rt:
         service = await _service(rt)
-        adapter = ConsoleAdapter(service, channel)
-        scheduler = DailyScheduler(
-            consoles, lambda ch, day: service.post_daily(ch, day, adapter), store=rt.store,
-            teams=service.teams,
-        )
-        await scheduler.start()
-        try:
-            await adapter.run(stdin_lines(asyncio.get_running_loop()))
-        finally:
-            await scheduler.shutdown()
-    return EXIT_OK
+        from adapters.console.adapter import stdin_lines
+
+        adapter = await _console(rt, service, channel,
+                                 lines=stdin_lines(asyncio.get_running_loop()))
+        with _stop_on_signals(service) as signalled:
+            await serve(service, [adapter], store=rt.store)
+    return EXIT_STOPPED if signalled else EXIT_OK
 
 
 async def cmd_config_check(args: argparse.Namespace) -> int:
@@ -247,6 +258,28 @@ async def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+@contextmanager
+def _stop_on_signals(service: Service) -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM ask the bot to stop between messages instead of killing it
+    mid-message: the post in flight finishes its message and records it. Yields the
+    signals received."""
+    loop = asyncio.get_running_loop()
+    signalled: list[int] = []
+
+    def stop(signum: int) -> None:
+        signalled.append(signum)
+        log.warning("stopping (%s): finishing the message being sent",
+                    signal.Signals(signum).name)
+        service.poster.stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        yield signalled
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 async def _searcher(rt: Runtime) -> Searcher:
@@ -259,6 +292,59 @@ async def _service(rt: Runtime) -> Service:
         rt.config, store=rt.store, hf=rt.hf, arxiv=rt.arxiv, summarizer=rt.summarizer,
         searcher=await _searcher(rt),
     )
+
+
+async def _console(
+    rt: Runtime, service: Service, channel: ChannelConfig,
+    lines: asyncio.Queue[str | None] | None, banner: bool = True,
+) -> ConsoleAdapter:
+    from adapters.console.adapter import ConsoleAdapter
+
+    # Message numbers continue from before the terminal kept a history file.
+    legacy = await rt.store.get_meta(LEGACY_COUNTER_KEY)
+    return ConsoleAdapter(
+        service, channel, history=rt.config.storage.path / "console" / "history.jsonl",
+        lines=lines, first_number=int(legacy or 1), banner=banner,
+    )
+
+
+async def _team(rt: Runtime, given: str | None, *, required: bool) -> tuple[str, str]:
+    """The team a command is about: `--team PLATFORM:TEAM`, else the one team this bot
+    serves. With several, the user must choose; `required` False lets a search without
+    `in:saved` go on with the first."""
+    if given is not None:
+        platform, _, team = given.partition(":")
+        if not team or platform not in ("console", "slack", "discord"):
+            raise UserInputError(
+                "--team is PLATFORM:TEAM, e.g. slack:T0123, discord:9876 or console:console"
+            )
+        return platform, team
+    teams = await _served_teams(rt)
+    if len(teams) > 1 and required:
+        named = ", ".join(f"{p}:{t}" for p, t in teams)
+        raise UserInputError(f"this bot serves several teams ({named}); choose one with --team")
+    return teams[0] if teams else ("console", "console")
+
+
+async def _served_teams(rt: Runtime) -> list[tuple[str, str]]:
+    known = await rt.store.known_teams()
+    teams: set[tuple[str, str]] = set()
+    for channel in rt.config.channels:
+        where = _address(channel, known)
+        if where is not None:
+            teams.add((where.platform, where.team))
+    return sorted(teams)
+
+
+def _address(channel: ChannelConfig, known: Sequence[tuple[str, str]]) -> ChatRef | None:
+    """Where a configured channel lives when no adapter is connected to say: its own
+    `team`, the console's one team, or the one team the store knows on its platform."""
+    if channel.team is not None:
+        return ChatRef(channel.platform, channel.team, channel.id)
+    if channel.platform == "console":
+        return ChatRef("console", "console", channel.id)
+    teams = [team for platform, team in known if platform == channel.platform]
+    return ChatRef(channel.platform, teams[0], channel.id) if len(teams) == 1 else None
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -276,8 +362,8 @@ def _select_channels(config: Config, name: str | None) -> list[ChannelConfig]:
     return [channel]
 
 
-def _today(timezone: str) -> date:
-    return datetime.now(ZoneInfo(timezone)).date()
+def _today(channel: ChannelConfig) -> date:
+    return local_today(channel, datetime.now(UTC))
 
 
 def _parse_date(text: str) -> date:
@@ -342,7 +428,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--date", type=_parse_date, help="day to show (YYYY-MM-DD)")
     digest.add_argument("--channel", help="only this configured channel")
-    digest.add_argument("--top", type=int, help="number of picks (1-25)")
+    digest.add_argument("--top", type=int, help="number of picks per channel (any N ≥ 1; "
+                        "a large N gives the whole day)")
     digest.add_argument("--json", action="store_true", help="print one JSON array")
     digest.set_defaults(handler=cmd_digest)
 
@@ -397,7 +484,8 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(handler=cmd_index_rebuild)
 
     listing = sub.add_parser("list", parents=[common], help="print a team's reading list")
-    listing.add_argument("--team", help="PLATFORM:TEAM (default console:console)")
+    listing.add_argument("--team", help="PLATFORM:TEAM (default: the one team this bot "
+                         "serves)")
     listing.add_argument(
         "--format", choices=("json", "markdown", "bibtex", "csv"), default="markdown"
     )

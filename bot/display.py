@@ -1,0 +1,65 @@
+"""Small text helpers every renderer shares: author lists, counts, compact numbers, dates.
+
+Pure. Each adapter's `render.py` builds its own layout (terminal text, Block Kit, embeds)
+from these pieces, so "Ana Lee, Bo Chen, Cy Dee +4", "5 picks of 41" and "1.2k" read the
+same on every platform. Escaping for a platform's markup is the renderer's job, not this.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.models import Digest, Paper
+
+AUTHORS_SHOWN = 3
+LINK_NAMES = {"huggingface": "HF", "arxiv": "arXiv", "pdf": "PDF", "github": "GitHub",
+              "project": "Project"}
+
+
+def authors_short(authors: tuple[str, ...], shown: int = AUTHORS_SHOWN) -> str:
+    """ "Ana Lee, Bo Chen, Cy Dee +4" """
+    if not authors:
+        return "unknown authors"
+    names = ", ".join(authors[:shown])
+    rest = len(authors) - shown
+    return f"{names} +{rest}" if rest > 0 else names
+
+
+def count(n: int, noun: str) -> str:
+    """ "1 pick", "5 picks" """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def compact(n: int) -> str:
+    """ "950", "1.2k", "12.3k" """
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def day_label(day: date) -> str:
+    """ "Tue 12 May 2026" """
+    return day.strftime("%a %d %b %Y")
+
+
+def digest_title(digest: Digest) -> str:
+    """ "Daily papers — Tue 12 May 2026 · 5 picks of 41" """
+    picks = count(len(digest.picks), "pick")
+    return f"Daily papers — {day_label(digest.day)} · {picks} of {digest.candidates}"
+
+
+def signals(paper: Paper) -> list[str]:
+    """The paper's facts after its authors: organization, upvotes, stars, source."""
+    parts = []
+    if paper.organization:
+        parts.append(paper.organization)
+    if paper.upvotes is not None:
+        parts.append(f"▲ {paper.upvotes}")
+    if paper.github_stars:
+        parts.append(f"★ {compact(paper.github_stars)}")
+    parts.append(paper.source)
+    return parts
+
+
+__all__ = [
+    "AUTHORS_SHOWN", "LINK_NAMES", "authors_short", "compact", "count", "day_label",
+    "digest_title", "signals",
+]

@@ -1,0 +1,91 @@
+"""Run the bot: connect every chat adapter, then schedule the daily posts, serve, stop in order.
+
+Start: every configured adapter connects and says who it is (an `Identity`); only then are
+the configured channels matched to the connections that serve them, and only then does the
+scheduler start (its catch-up included), so a post is always filed under the team its
+platform named — an adapter that takes long to connect delays the catch-up, it never
+changes where the post is recorded. A configured channel that no connection serves is
+reported in one line and not posted.
+Stop (end of input, Ctrl-C, SIGTERM): posts stop between messages (the one in flight is
+finished and recorded), the scheduler stops, then each adapter closes.
+Imports no adapter: the `paperboy` command builds them and hands them in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+
+from bot.config import ChannelConfig
+from bot.events import ChatAdapter, PostTarget
+from bot.schedule import DEFAULT_GRACE, DailyScheduler
+from bot.service import Service
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+async def connect_all(
+    service: Service, adapters: Sequence[ChatAdapter]
+) -> list[PostTarget]:
+    """Connect every adapter; return the configured channels they serve, as post targets."""
+    identities = await asyncio.gather(*(adapter.connect() for adapter in adapters))
+    targets: list[PostTarget] = []
+    for adapter, identity in zip(adapters, identities, strict=True):
+        served = identity.targets(service.config.channels, adapter)
+        log.info("connected to %s as team %s (%d configured channels)",
+                 identity.platform, identity.team, len(served))
+        targets += served
+    names = {target.channel.name for target in targets}
+    unserved = [c for c in service.config.channels if c.name not in names]
+    if unserved:
+        log.warning("not posting to %s: no %s connection serves them",
+                    ", ".join(f"#{c.name}" for c in unserved),
+                    " or ".join(sorted({_describe(c) for c in unserved})))
+    return targets
+
+
+async def serve(
+    service: Service,
+    adapters: Sequence[ChatAdapter],
+    *,
+    store: Store,
+    clock: Callable[[], datetime] | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+) -> None:
+    """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
+    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM)."""
+    targets = await connect_all(service, adapters)
+    by_name = {target.channel.name: target for target in targets}
+
+    async def post(channel: ChannelConfig, day: date) -> object:
+        return await service.poster.post(by_name[channel.name], day)
+
+    scheduler = DailyScheduler(
+        [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
+        addresses={name: target.where for name, target in by_name.items()},
+    )
+    runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
+    stop = asyncio.ensure_future(service.poster.stopping.wait())
+    try:
+        await scheduler.start()
+        done, _ = await asyncio.wait([*runs, stop], return_when=asyncio.FIRST_COMPLETED)
+        for finished in done:
+            finished.result()  # an adapter that failed says why
+    finally:
+        service.poster.stopping.set()
+        for task in (*runs, stop):
+            task.cancel()
+        await asyncio.gather(*runs, stop, return_exceptions=True)
+        await scheduler.shutdown()
+        for adapter in adapters:
+            await adapter.close()
+
+
+def _describe(channel: ChannelConfig) -> str:
+    return f"{channel.platform} team {channel.team}" if channel.team else channel.platform
+
+
+__all__ = ["connect_all", "serve"]

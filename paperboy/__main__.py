@@ -1,0 +1,3 @@
+from paperboy.cli import run
+
+run()
