@@ -32,7 +32,6 @@ from bot.errors import InvalidPaperId, UnknownCommand, UserInputError
 from bot.export import EXPORT_FORMATS, ExportFormat
 from bot.ids import parse_paper_ref
 
-MAX_QUERY_CHARS = 500
 MAX_SEARCH_LIMIT = 20
 ECHO_CHARS = 40
 SHARE_FLAGS = frozenset({"--share", "—share", "–share"})
@@ -208,16 +207,10 @@ def build_help(topic: str | None = None) -> Help:
 
 
 def build_search(query: str, *, share: bool = False, limit: int | None = None) -> Search:
-    """A Search with its query normalised and checked: some words, at most 500 characters."""
+    """A Search with its query's whitespace normalised. What makes a query valid (some
+    words, at most 500 characters, the filters) is the search grammar's one check,
+    `bot.search.query.parse_query`, which the service applies before searching."""
     clean = " ".join(_words(query))
-    if not any(char.isalnum() for char in clean):
-        raise _error("search needs some words, e.g. /papers search diffusion transformers")
-    if len(clean) > MAX_QUERY_CHARS:
-        # The count, never the text: echoing a pasted page back helps nobody.
-        raise _error(
-            f"search query is too long: {len(clean):,} characters "
-            f"(the limit is {MAX_QUERY_CHARS})"
-        )
     if limit is not None and not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise _error(f"the number of results must be between 1 and {MAX_SEARCH_LIMIT}")
     return Search(query=clean, share=share, limit=limit)

@@ -41,7 +41,7 @@ from bot.events import (
 from bot.models import ChatRef, Digest, Paper, Saver
 from bot.posting import DailyPoster, PostOutcome
 from bot.schedule import local_today, next_post_at
-from bot.search import SEARCH_USAGE, Searcher
+from bot.search import SEARCH_USAGE, Searcher, parse_query
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store import Store
@@ -160,6 +160,7 @@ class Service:
     async def _search(
         self, where: ChatRef, query: str, limit: int, visibility: Visibility
     ) -> SearchReply:
+        parse_query(query)  # the one check of a query, before anything else is asked
         if self._searcher is None:
             raise UserInputError("search is not available in this bot")
         results = await self._searcher.search(
