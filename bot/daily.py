@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 # How long one fetch of a day's candidates serves every channel posting that day.
 CANDIDATES_TTL = timedelta(minutes=30)
+# How long a team's saved list, as ranking sees it, serves the team's channels.
+SAVED_LIST_TTL = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,38 @@ class Audience:
     allow_again: frozenset[str] = frozenset()
 
 
+class SavedLists:
+    """Each team's list as ranking sees it: read at most once per `ttl` and shared by all of
+    the team's channels (the same object, so picks compare it with the day's candidates
+    once per team). A save made a minute ago may shape the next day's picks rather than
+    the next channel's; what a channel was already sent is never cached. Without a clock,
+    each list is read once for the object's life (one `paperboy digest`)."""
+
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime] | None = None,
+        ttl: timedelta = SAVED_LIST_TTL,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._ttl = ttl
+        self._lists: dict[tuple[str, str], tuple[datetime | None, tuple[SavedPaper, ...]]] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def forget(self, team: tuple[str, str]) -> None:
+        """This process changed the team's list: the next ranking reads it again."""
+        self._lists.pop(team, None)
+
+    async def get(self, team: tuple[str, str]) -> tuple[SavedPaper, ...]:
+        async with self._locks.setdefault(team, asyncio.Lock()):
+            now = self._clock() if self._clock is not None else None
+            known = self._lists.get(team)
+            stale = known is not None and now is not None and known[0] is not None \
+                and now - known[0] >= self._ttl
+            if known is None or stale:
+                known = self._lists[team] = (now, tuple(await self._store.saved_papers(*team)))
+            return known[1]
+
+
 async def build_digests(
     candidates: Candidates,
     audiences: Sequence[Audience],
@@ -102,22 +136,21 @@ async def build_digests(
     store: Store,
     summarizer: Summarizer,
     top_n: int | None = None,
+    saved_lists: SavedLists | None = None,
     progress: Progress | None = None,
 ) -> list[Digest]:
-    """Rank the candidates for each channel, then summarise the union of all picks once."""
+    """Rank the candidates for each channel, then summarise the union of all picks once.
+    Without `saved_lists`, each team's list is read once for this call."""
     prepared = candidates.prepared
-    saved_lists: dict[tuple[str, str], Sequence[SavedPaper]] = {}
+    lists = saved_lists or SavedLists(store)
     digests: list[Digest] = []
     for audience in audiences:
         posted: frozenset[str] = frozenset()
         saved: Sequence[SavedPaper] = ()
         if audience.where is not None:
             posted = await store.posted_ids(audience.where) - audience.allow_again
-            # The team's list makes picks learn what it likes; read once per team.
-            team = (audience.where.platform, audience.where.team)
-            if team not in saved_lists:
-                saved_lists[team] = await store.saved_papers(*team)
-            saved = saved_lists[team]
+            # The team's list makes picks learn what it likes.
+            saved = await lists.get((audience.where.platform, audience.where.team))
         digests.append(
             picks.rank(
                 prepared, audience.channel, posted=posted, saved=saved,

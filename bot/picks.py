@@ -95,6 +95,12 @@ class Prepared:
     _default_idf: float
     _phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _similarity_rows: dict[str, list[float]] = field(default_factory=dict)
+    # id(saved list) → (the list, its best matches): one team's channels share one list
+    # object (bot.daily.SavedLists), so the O(saved × candidates) pass runs once per team
+    # and day, not once per channel. The list is kept so its id cannot be reused.
+    _best: dict[int, tuple[Sequence[SavedPaper], dict[int, tuple[float, SavedPaper]]]] = (
+        field(default_factory=dict)
+    )
 
     @property
     def papers(self) -> tuple[Paper, ...]:
@@ -105,6 +111,16 @@ class Prepared:
         if words is None:
             words = self._phrases[term] = phrase(term)
         return words
+
+    def best_saved(
+        self, saved: Sequence[SavedPaper]
+    ) -> dict[int, tuple[float, SavedPaper]]:
+        """Candidate index → (closeness, the closest saved paper), for those close enough;
+        computed once per saved-list object."""
+        known = self._best.get(id(saved))
+        if known is None or known[0] is not saved:
+            known = self._best[id(saved)] = (saved, _best_saved(self, saved))
+        return known[1]
 
     def similarity_row(self, saved: Paper) -> list[float]:
         """Cosine of one saved paper against every candidate (by candidate index)."""
@@ -229,7 +245,7 @@ def rank(
             elif term not in excluded_by:
                 excluded_by.append(term)
 
-    similar = _best_saved(prepared, saved) if saved else {}
+    similar = prepared.best_saved(saved) if saved else {}
     scored = []
     for c in kept:
         title_hits = [t for t, words in keywords if c.title.contains(words)]

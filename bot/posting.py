@@ -65,6 +65,7 @@ class DailyPoster:
         *,
         store: Store,
         candidates: daily.CandidateCache,
+        saved_lists: daily.SavedLists,
         summarizer: Summarizer,
         clock: Callable[[], datetime],
         today: Callable[[PostTarget], date],
@@ -72,6 +73,7 @@ class DailyPoster:
     ) -> None:
         self._store = store
         self._candidates = candidates
+        self._saved_lists = saved_lists
         self._summarizer = summarizer
         self._clock = clock
         self._today = today
@@ -106,7 +108,7 @@ class DailyPoster:
             candidates = await self._candidates.get(day, self._today(target))
             digest = (await daily.build_digests(
                 candidates, [daily.Audience(target.channel, ref, allow_again)],
-                store=self._store, summarizer=self._summarizer,
+                store=self._store, summarizer=self._summarizer, saved_lists=self._saved_lists,
             ))[0]
             done = {item.key for item in (record.items if record else ())}
             messages, status = _messages(target, day, digest)

@@ -84,8 +84,10 @@ class Service:
             config, hf=hf, arxiv=arxiv, store=store, clock=self.clock,
             index=searcher.index_papers if searcher is not None else None,
         )
+        self.saved_lists = daily.SavedLists(store, self.clock)
         self.poster = DailyPoster(
-            store=store, candidates=self.candidates, summarizer=summarizer, clock=self.clock,
+            store=store, candidates=self.candidates, saved_lists=self.saved_lists,
+            summarizer=summarizer, clock=self.clock,
             today=lambda target: self.local_today(target.channel),
         )
 
@@ -154,7 +156,8 @@ class Service:
         candidates = await self.candidates.get(day, day)
         audience = daily.Audience(channel, where.channel_ref, frozenset(seen))
         return (await daily.build_digests(
-            candidates, [audience], store=self._store, summarizer=self._summarizer
+            candidates, [audience], store=self._store, summarizer=self._summarizer,
+            saved_lists=self.saved_lists,
         ))[0]
 
     async def _search(
@@ -180,6 +183,8 @@ class Service:
         paper = await self.find_paper(arxiv_id)
         saver = Saver(user=user, saved_at=self.clock(), where=where)
         change = await self._store.save(where.platform, where.team, paper, saver)
+        if change.changed:
+            self.saved_lists.forget((where.platform, where.team))
         log.info("%s saved %s in %s:%s (%s)", user, paper.arxiv_id, where.platform, where.team,
                  "new" if change.changed else "already saved")
         return SaveReply(change.paper or paper, saved=True, changed=change.changed,
@@ -190,6 +195,8 @@ class Service:
         change = await self._store.unsave(where.platform, where.team, arxiv_id, user)
         if change.paper is None:
             raise UserInputError(f"{arxiv_id} is not on your team's list")
+        if change.changed:
+            self.saved_lists.forget((where.platform, where.team))
         return SaveReply(change.paper, saved=False, changed=change.changed,
                          savers=change.savers)
 
