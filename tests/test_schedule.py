@@ -17,7 +17,6 @@ import pytest
 
 from bot.config import WEEKDAYS, ChannelConfig
 from bot.daily import channel_ref
-from bot.errors import ConfigError
 from bot.schedule import DailyScheduler, local_today, scheduled_at
 from bot.store.memory import MemoryStore
 
@@ -520,24 +519,6 @@ def test_next_runs_before_start_is_computed_from_the_clock(
     clock.now = datetime(2026, 5, 15, 10, 0, tzinfo=PARIS)
     daily = DailyScheduler([NLP], posts, store=store, clock=clock)
     assert daily.next_runs() == {"papers-nlp": datetime(2026, 5, 18, 9, 0, tzinfo=PARIS)}
-
-
-def test_unknown_timezone_is_a_config_error_naming_the_key(
-    posts: RecordingPost, store: MemoryStore
-) -> None:
-    channel = ChannelConfig(name="papers-nlp", timezone="Europe/Pariss")
-    with pytest.raises(ConfigError) as caught:
-        DailyScheduler([channel], posts, store=store)
-    assert caught.value.key == "channels.papers-nlp.timezone"
-
-
-def test_time_that_is_not_hh_mm_is_a_config_error_naming_the_key(
-    posts: RecordingPost, store: MemoryStore
-) -> None:
-    channel = ChannelConfig(name="papers-nlp", time="9am")
-    with pytest.raises(ConfigError) as caught:
-        DailyScheduler([channel], posts, store=store)
-    assert caught.value.key == "channels.papers-nlp.time"
 
 
 async def test_without_a_clock_the_next_post_is_within_a_week_of_the_real_time(
