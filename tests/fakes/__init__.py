@@ -5,6 +5,7 @@ counter, and failure injection chosen by the test. The upstream fakes build on i
 
     tests.fakes.hf_server.FakeHuggingFace     Hugging Face papers API (see its docstring)
     tests.fakes.arxiv_server.FakeArxiv        arXiv export API + announcement feeds
+    tests.fakes.refusing_port.refusing_url    an address where nothing listens (offline)
 
 Common API (every fake):
     async with FakeX(...) as server: ...        start on a free port, stop on exit
