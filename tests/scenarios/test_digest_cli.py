@@ -28,11 +28,10 @@ from bot.daily import channel_ref
 from bot.store.tinydb import TinyDBStore
 from tests.conftest import shared_fixture
 from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.llm_server import COMPLETIONS, FakeOpenAI
 from tests.scenarios.conftest import (
-    COMPLETIONS,
     DAY,
     SAMPLE,
-    FakeOpenAI,
     Run,
     RunPaperboy,
     config_text,
