@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ from bot.config import WEEKDAYS, ChannelConfig
 from bot.daily import channel_ref
 from bot.schedule import DailyScheduler, local_today, scheduled_at
 from bot.store.memory import MemoryStore
+from tests.conftest import StartScheduler
+from tests.fakes.clock import FakeClock
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -31,16 +33,6 @@ VISION = ChannelConfig(
     name="papers-vision", platform="slack", id="C02", time="09:00", timezone="America/New_York"
 )
 TUESDAY = date(2026, 5, 12)
-
-
-class FakeClock:
-    """The current time, moved only by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 11, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class RecordingPost:
@@ -65,7 +57,7 @@ Start = Callable[..., Awaitable[DailyScheduler]]
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime(2026, 5, 11, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -79,22 +71,15 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-async def start(
-    clock: FakeClock, posts: RecordingPost, store: MemoryStore
-) -> AsyncIterator[Start]:
-    started: list[DailyScheduler] = []
-
+def start(
+    start_scheduler: StartScheduler, clock: FakeClock, posts: RecordingPost, store: MemoryStore
+) -> Start:
     async def _start(
         *channels: ChannelConfig, grace: timedelta = timedelta(hours=1)
     ) -> DailyScheduler:
-        daily = DailyScheduler(channels, posts, store=store, clock=clock, grace=grace)
-        started.append(daily)
-        await daily.start()
-        return daily
+        return await start_scheduler(channels, posts, store=store, clock=clock, grace=grace)
 
-    yield _start
-    for daily in started:
-        await daily.shutdown()
+    return _start
 
 
 async def walk(

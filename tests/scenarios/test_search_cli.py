@@ -232,13 +232,6 @@ async def fake_hf(dataset: Dataset) -> AsyncIterator[FakeHuggingFace]:
         yield server
 
 
-@pytest_asyncio.fixture
-async def fake_arxiv() -> AsyncIterator[FakeArxiv]:
-    """An arXiv that knows no paper."""
-    async with FakeArxiv() as server:
-        yield server
-
-
 @pytest.fixture
 def cli(
     tmp_path: Path, data_copy: Path, fake_hf: FakeHuggingFace, fake_arxiv: FakeArxiv

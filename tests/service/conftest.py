@@ -26,11 +26,11 @@ from bot.models import ChatRef, Digest, Pick
 from bot.search import Searcher
 from bot.service import Service
 from bot.sources.arxiv import ArxivClient
-from bot.sources.http import make_client
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
 from tests.conftest import FIXTURES
+from tests.fakes.clock import FakeClock as Clock
 from tests.fakes.hf_server import FakeHuggingFace, load_items
 
 SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
@@ -49,16 +49,6 @@ Kind = Literal["header", "pick", "note"]
 # Message ids unique across every publisher of a test run, so that a restarted bot's new
 # publisher can never hand out an id the ledger already holds.
 _MESSAGE_IDS = itertools.count(1)
-
-
-class Clock:
-    """The current time, moved only by the test."""
-
-    def __init__(self, now: datetime = MORNING) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class PublishFailed(ConnectionError):
@@ -169,12 +159,6 @@ async def hf_fake(sample_items: list[Item]) -> AsyncIterator[FakeHuggingFace]:
         yield server
 
 
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=5.0) as client:
-        yield client
-
-
 @pytest.fixture
 def hf_client(hf_fake: FakeHuggingFace, http: httpx.AsyncClient) -> HuggingFaceClient:
     return HuggingFaceClient(http, base_url=hf_fake.base_url)
@@ -182,7 +166,7 @@ def hf_client(hf_fake: FakeHuggingFace, http: httpx.AsyncClient) -> HuggingFaceC
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(MORNING)
 
 
 @pytest_asyncio.fixture

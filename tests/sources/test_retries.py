@@ -14,12 +14,12 @@ from datetime import date
 
 import httpx
 import pytest
+from tests.fakes.hf_server import FakeHuggingFace
 
 from bot.config import ArxivConfig, HuggingFaceConfig
 from bot.errors import UpstreamError, UpstreamTimeout
 from bot.sources.http import DEFAULT_RETRY, MAX_CALL_SECONDS, RetryPolicy, make_client
 from bot.sources.huggingface import HuggingFaceClient
-from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.refusing_port import refusing_url
 
 DAY = date(2026, 6, 12)
@@ -39,11 +39,11 @@ async def quick() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _daily_from_hanging(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace
 ) -> pytest.ExceptionInfo[UpstreamError]:
-    hf_server.fail_next(DAILY, hang=True, times=DEFAULT_RETRY.attempts)
+    fake_hf.fail_next(DAILY, hang=True, times=DEFAULT_RETRY.attempts)
     with pytest.raises(UpstreamError) as caught:
-        await HuggingFaceClient(quick, base_url=hf_server.base_url).daily(DAY)
+        await HuggingFaceClient(quick, base_url=fake_hf.base_url).daily(DAY)
     return caught
 
 
@@ -51,24 +51,24 @@ async def _daily_from_hanging(
 
 
 async def test_hung_upstream_gets_the_policys_attempts(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace
 ) -> None:
-    await _daily_from_hanging(quick, hf_server)
-    assert hf_server.requests[DAILY] == DEFAULT_RETRY.attempts
+    await _daily_from_hanging(quick, fake_hf)
+    assert fake_hf.requests[DAILY] == DEFAULT_RETRY.attempts
 
 
 async def test_hung_upstream_ends_in_upstream_timeout(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace
 ) -> None:
-    caught = await _daily_from_hanging(quick, hf_server)
+    caught = await _daily_from_hanging(quick, fake_hf)
     assert isinstance(caught.value, UpstreamTimeout)
 
 
 async def test_each_retry_of_a_hung_upstream_is_one_readable_warning(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace, caplog: pytest.LogCaptureFixture
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await _daily_from_hanging(quick, hf_server)
+    await _daily_from_hanging(quick, fake_hf)
     assert _retry_lines(caplog) == [
         "Hugging Face did not answer in time (attempt 1 of 3); retrying in 0 s",
         "Hugging Face did not answer in time (attempt 2 of 3); retrying in 0 s",
@@ -76,37 +76,37 @@ async def test_each_retry_of_a_hung_upstream_is_one_readable_warning(
 
 
 async def test_retry_lines_are_warnings(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace, caplog: pytest.LogCaptureFixture
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await _daily_from_hanging(quick, hf_server)
+    await _daily_from_hanging(quick, fake_hf)
     assert {r.levelno for r in caplog.records if r.name == HTTP_LOG} == {logging.WARNING}
 
 
 async def test_stamina_logs_nothing_of_its_own(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace, caplog: pytest.LogCaptureFixture
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await _daily_from_hanging(quick, hf_server)
+    await _daily_from_hanging(quick, fake_hf)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("stamina")] == []
 
 
 async def test_retry_lines_never_carry_the_url_query(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace, caplog: pytest.LogCaptureFixture
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    hf_server.fail_next("/api/papers/search", hang=True, times=DEFAULT_RETRY.attempts)
+    fake_hf.fail_next("/api/papers/search", hang=True, times=DEFAULT_RETRY.attempts)
     with pytest.raises(UpstreamTimeout):
-        await HuggingFaceClient(quick, base_url=hf_server.base_url).search("private-words")
+        await HuggingFaceClient(quick, base_url=fake_hf.base_url).search("private-words")
     assert [line for line in _retry_lines(caplog) if "private-words" in line] == []
 
 
 async def test_server_error_retry_line_names_the_status(
-    quick: httpx.AsyncClient, hf_server: FakeHuggingFace, caplog: pytest.LogCaptureFixture
+    quick: httpx.AsyncClient, fake_hf: FakeHuggingFace, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    hf_server.fail_next(DAILY, status=503)
-    await HuggingFaceClient(quick, base_url=hf_server.base_url).daily(DAY)
+    fake_hf.fail_next(DAILY, status=503)
+    await HuggingFaceClient(quick, base_url=fake_hf.base_url).daily(DAY)
     assert _retry_lines(caplog) == [
         "Hugging Face answered HTTP 503 Service Unavailable (attempt 1 of 3); retrying in 0 s"
     ]
@@ -165,14 +165,14 @@ def test_default_policy_bounds_a_call_by_the_named_constant() -> None:
 
 
 async def test_call_is_cut_at_the_policys_bound_even_mid_attempt(
-    hf_server: FakeHuggingFace,
+    fake_hf: FakeHuggingFace,
 ) -> None:
     # The client would wait 30 s for an answer; the policy allows the call 0.3 s in all.
-    hf_server.fail_next(DAILY, hang=True)
+    fake_hf.fail_next(DAILY, hang=True)
     async with make_client(timeout=30.0) as patient:
         client = HuggingFaceClient(
-            patient, base_url=hf_server.base_url, retry=RetryPolicy(timeout=0.3)
+            patient, base_url=fake_hf.base_url, retry=RetryPolicy(timeout=0.3)
         )
         with pytest.raises(UpstreamTimeout, match=r"no answer within 0\.3 s, retries included"):
             await client.daily(DAY)
-    assert hf_server.requests[DAILY] == 1
+    assert fake_hf.requests[DAILY] == 1
