@@ -14,12 +14,12 @@ from datetime import date
 
 import httpx
 import pytest
-from tests.fakes.hf_server import FakeHuggingFace
 
 from bot.config import ArxivConfig, HuggingFaceConfig
 from bot.errors import UpstreamError, UpstreamTimeout
 from bot.sources.http import DEFAULT_RETRY, MAX_CALL_SECONDS, RetryPolicy, make_client
 from bot.sources.huggingface import HuggingFaceClient
+from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.refusing_port import refusing_url
 
 DAY = date(2026, 6, 12)
@@ -115,12 +115,18 @@ async def test_server_error_retry_line_names_the_status(
 # --- nothing listening ----------------------------------------------------------------
 
 
+async def _daily_from_nowhere(quick: httpx.AsyncClient) -> HuggingFaceClient:
+    client = HuggingFaceClient(quick, base_url=refusing_url())
+    with pytest.raises(UpstreamError):
+        await client.daily(DAY)
+    return client
+
+
 async def test_refused_connection_is_retried_with_one_line_each(
     quick: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(UpstreamError):
-        await HuggingFaceClient(quick, base_url=refusing_url()).daily(DAY)
+    await _daily_from_nowhere(quick)
     assert _retry_lines(caplog) == [
         "Hugging Face could not be reached (attempt 1 of 3); retrying in 0 s",
         "Hugging Face could not be reached (attempt 2 of 3); retrying in 0 s",
@@ -128,9 +134,7 @@ async def test_refused_connection_is_retried_with_one_line_each(
 
 
 async def test_refused_connection_counts_its_attempts(quick: httpx.AsyncClient) -> None:
-    client = HuggingFaceClient(quick, base_url=refusing_url())
-    with pytest.raises(UpstreamError):
-        await client.daily(DAY)
+    client = await _daily_from_nowhere(quick)
     assert client.requests == DEFAULT_RETRY.attempts
 
 
@@ -139,8 +143,7 @@ async def test_final_failure_is_raised_not_logged(
 ) -> None:
     # The caller reports the error once; a log line here would make it appear twice.
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(UpstreamError):
-        await HuggingFaceClient(quick, base_url=refusing_url()).daily(DAY)
+    await _daily_from_nowhere(quick)
     assert [line for line in _retry_lines(caplog) if "retrying" not in line] == []
 
 
