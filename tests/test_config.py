@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import textwrap
 import tomllib
+import types
 from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
+import bot.config
 from bot.config import (
     SECTIONS,
     ChannelConfig,
@@ -949,3 +951,19 @@ def test_malformed_url_is_one_config_error_naming_the_key(tmp_path: Path, url: s
     path.write_text(f'[summaries]\nbase_url = "{url}"\nmodel = "m"\n')
     with pytest.raises(ConfigError, match=r"summaries\.base_url"):
         load_config(path, {})
+
+
+# --- the package surface --------------------------------------------------------------------
+
+
+def test_every_name_bot_config_lists_exists() -> None:
+    assert [name for name in bot.config.__all__ if not hasattr(bot.config, name)] == []
+
+
+def test_bot_config_lists_every_public_name_it_holds() -> None:
+    public = {
+        name for name, value in vars(bot.config).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        and name != "annotations"  # `from __future__ import annotations`
+    }
+    assert public == set(bot.config.__all__)
