@@ -171,7 +171,7 @@ _CURRENT_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
 def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
     call = _CURRENT_CALL.get()
     if call is None:
-        return  # a retry outside send_with_retries: none exists, and it is not ours to name
+        return  # stamina used outside send_with_retries (nothing does): no source to name
     name = SOURCE_NAMES.get(call.source, call.source)
     log.warning(
         "%s %s (attempt %d of %d); retrying in %.0f s",
