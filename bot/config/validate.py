@@ -65,21 +65,21 @@ def build_config(document: Mapping[str, Any], file: str, base: Path) -> Config:
 
     Raises ConfigError (naming `file` and the key path) for the first problem found.
     """
-    reject_secrets(document, "", file)
+    _reject_secrets(document, "", file)
     return _build(_Table(document, "", file), base)
 
 
-def reject_secrets(value: object, where: str, file: str) -> None:
+def _reject_secrets(value: object, where: str, file: str) -> None:
     # Runs before any other check so that no later message can quote a secret.
     if isinstance(value, dict):
         for name, item in value.items():
             key = _join(where, name)
             if _SECRET_KEY.search(name) and not name.lower().endswith("_env"):
                 raise ConfigError(_SECRET_ADVICE, path=file, key=key)
-            reject_secrets(item, key, file)
+            _reject_secrets(item, key, file)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            reject_secrets(item, f"{where}[{index}]", file)
+            _reject_secrets(item, f"{where}[{index}]", file)
     elif isinstance(value, str) and _SECRET_VALUE.match(value.strip()):
         raise ConfigError(f"this looks like a secret; {_SECRET_ADVICE}", path=file, key=where)
 
