@@ -1,6 +1,6 @@
 """Shared test setup: no internet, a clean environment, the paths to real payloads, and the
 fixtures many test packages use: `http` (the sources' real client), the empty fake upstreams
-`fake_hf` and `fake_arxiv` (tests/fakes), and `start_scheduler`.
+`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`.
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and
@@ -24,10 +24,12 @@ import stamina
 from bot.schedule import DailyScheduler
 from bot.sources.http import make_client
 from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for every test)
-from tests.fakes.hf_server import fake_hf  # noqa: F401  (a fixture, for every test)
+from tests.fakes.hf_server import fake_hf, load_items  # noqa: F401  (fake_hf: a fixture)
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
+# Five real Daily Papers items of 2026-06-12, verbatim from ../shared/fixtures.
+HF_SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 SHARED = PROJECT.parent / "shared"
 SHARED_FIXTURES = SHARED / "fixtures"
 CORPUS = SHARED / "data" / "hf-daily-papers-2023-05_2025-11.jsonl"
@@ -51,6 +53,12 @@ def corpus_path() -> Path:
 
 
 StartScheduler = Callable[..., Awaitable[DailyScheduler]]
+
+
+@pytest.fixture
+def sample_items() -> list[dict[str, Any]]:
+    """The five real items of the 2026-06-12 sample batch (HF_SAMPLE), fresh per test."""
+    return load_items(HF_SAMPLE)
 
 
 @pytest_asyncio.fixture

@@ -23,12 +23,10 @@ from typing import Any, Protocol
 import pytest
 import pytest_asyncio
 
-from tests.conftest import FIXTURES
-from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.llm_server import FakeOpenAI
 
 PAPERBOY = Path(sys.executable).parent / "paperboy"
-SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 DAY = "2026-06-12"
 # A child that hangs fails its test instead of stalling the run (pytest-timeout is 120 s).
 CHILD_TIMEOUT = 60.0
@@ -113,12 +111,6 @@ def config_text(
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sample_items() -> list[dict[str, Any]]:
-    """The five real items of the 2026-06-12 sample batch."""
-    return load_items(SAMPLE)
 
 
 @pytest_asyncio.fixture

@@ -29,11 +29,9 @@ from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
-from tests.conftest import FIXTURES
 from tests.fakes.clock import FakeClock as Clock
-from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.hf_server import FakeHuggingFace
 
-SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 DAY = date(2026, 6, 12)  # a Friday
 MORNING = datetime(2026, 6, 12, 8, 0, tzinfo=UTC)
 TEAM = "T0PAPERS"
@@ -146,11 +144,6 @@ class Services:
         await self.store.close()
         self.store = await TinyDBStore.open(self.data_dir)
         return self.store
-
-
-@pytest.fixture
-def sample_items() -> list[Item]:
-    return load_items(SAMPLE)
 
 
 @pytest_asyncio.fixture
