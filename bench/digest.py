@@ -59,9 +59,9 @@ from bot.models import ChatRef  # noqa: E402
 from bot.runtime import open_runtime  # noqa: E402
 from bot.sources.huggingface import PAGE_SIZE, parse_daily_item  # noqa: E402
 from tests.fakes.hf_server import FakeHuggingFace  # noqa: E402
+from tests.fakes.llm_server import FakeOpenAI  # noqa: E402
 from tests.scenarios.conftest import (  # noqa: E402
     PAPERBOY,
-    FakeOpenAI,
     child_environment,
     config_text,
 )

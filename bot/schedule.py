@@ -11,12 +11,10 @@ Inputs: the channels, `post`, the Store and a clock (`clock()` returns a tz-awar
 Outputs: calls of `post`; `next_runs()` for "/papers settings" and the start-up log.
 Called by the running bot (bot.cli `paperboy run`).
 
-Why the clock is a parameter: APScheduler 3.11 reads the time with `datetime.now()` in two
-places — `BaseScheduler._process_jobs` (which jobs are due) and the executor's misfire check
-(`run_coroutine_job`). `_ClockedScheduler` and `_ClockedExecutor` below replace exactly those
-two reads with `clock()`; triggers, job store, coalescing, max_instances and the asyncio timer
-stay APScheduler's own. Production passes no clock and gets `datetime.now(UTC)`, through the
-same code path the tests drive with a clock they move by hand.
+The clock is a parameter so that tests move time by hand; bot.clocked_scheduler is the
+APScheduler seam that reads it. Production passes no clock and gets `datetime.now(UTC)`.
+Channels arrive validated by bot.config (time zone, HH:MM time, day names): nothing is
+checked again here.
 
 Daylight saving time: APScheduler's CronTrigger runs a time inside the spring-forward gap once
 (02:30 Europe/Paris runs at 03:30 CEST, the gap's length later) and a time inside the fall-back
@@ -32,25 +30,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from apscheduler.executors.asyncio import AsyncIOExecutor
-from apscheduler.executors.base import MaxInstancesReachedError
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from bot.clocked_scheduler import Clock, ClockedExecutor, ClockedScheduler, human_duration
 from bot.config import WEEKDAYS, ChannelConfig
-from bot.errors import ConfigError
 from bot.models import ChatRef
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 PostFn = Callable[[ChannelConfig, date], Awaitable[object]]
 
 DEFAULT_GRACE = timedelta(hours=1)
@@ -115,8 +108,6 @@ class DailyScheduler:
         retry_every: timedelta = DEFAULT_RETRY,
         addresses: Mapping[str, ChatRef] | None = None,
     ) -> None:
-        for channel in channels:
-            _validate(channel)  # a typo in config.toml fails at start, not at 09:00
         self._channels = tuple(channels)
         self._post = post
         self._store = store
@@ -131,8 +122,8 @@ class DailyScheduler:
         # second occurrence of a fall-back time, or the timer firing after `catch_up` posted
         # the same day, do nothing.
         self._called: dict[str, date] = {}
-        self._scheduler: _ClockedScheduler | None = None
-        self._executor: _ClockedExecutor | None = None
+        self._scheduler: ClockedScheduler | None = None
+        self._executor: ClockedExecutor | None = None
 
     async def start(self) -> None:
         """Schedule every channel, then catch up a post missed within the grace window.
@@ -141,8 +132,8 @@ class DailyScheduler:
         """
         if self._scheduler is not None:
             raise RuntimeError("DailyScheduler.start() was already called")
-        self._executor = _ClockedExecutor(self._now)
-        self._scheduler = _ClockedScheduler(
+        self._executor = ClockedExecutor(self._now)
+        self._scheduler = ClockedScheduler(
             self._now,
             jobstores={"default": MemoryJobStore()},
             executors={"default": self._executor},
@@ -199,13 +190,13 @@ class DailyScheduler:
                 log.warning(
                     "%s: missed the %s %s post on %s by %s (grace %s); not catching up",
                     _label(channel), channel.time, channel.timezone, day.isoformat(),
-                    _duration(late), _duration(self._grace),
+                    human_duration(late), human_duration(self._grace),
                 )
                 continue
             log.info(
                 "%s: catching up the %s %s post on %s (%s late, grace %s)",
                 _label(channel), channel.time, channel.timezone, day.isoformat(),
-                _duration(late), _duration(self._grace),
+                human_duration(late), human_duration(self._grace),
             )
             if await self._call_post(channel, day):
                 done.append((channel.name, day))
@@ -298,7 +289,7 @@ class DailyScheduler:
         deadline = scheduled_at(channel, day) + self._grace
         if when > deadline:
             log.error("%s: giving up the %s post: still failing %s after its time",
-                      _label(channel), day.isoformat(), _duration(self._grace))
+                      _label(channel), day.isoformat(), human_duration(self._grace))
             return
         log.warning("%s: will retry the %s post at %s", _label(channel), day.isoformat(),
                     when.astimezone(_zone(channel)).strftime("%H:%M"))
@@ -324,104 +315,6 @@ class DailyScheduler:
         return self._scheduler.get_job(f"daily:{channel.name}")
 
 
-class _ClockedScheduler(AsyncIOScheduler):
-    """AsyncIOScheduler whose idea of "now" is `clock()` instead of `datetime.now()`.
-
-    The seam: APScheduler 3.11 has no clock hook; `BaseScheduler._process_jobs` reads
-    `datetime.now(self.timezone)` inline. This override does what that method does for an
-    in-memory store — find due jobs, compute run times (the last only, when coalescing),
-    submit them, move each job to its next fire time, return the seconds until the next
-    one — with the time taken from `clock()` (DailyScheduler._now: aware, in UTC). It
-    builds no scheduler events (nothing here listens to them). Everything else — triggers,
-    job store, executor instance limits, the asyncio timer — is APScheduler's.
-    """
-
-    def __init__(self, clock: Clock, **options: object) -> None:
-        super().__init__(**options)
-        self._clock = clock
-
-    def wakeup_now(self) -> None:
-        """`wakeup()` without its hop through call_soon_threadsafe: we are on the loop."""
-        self._stop_timer()
-        self._start_timer(self._process_jobs())
-
-    def _process_jobs(self) -> float | None:
-        if self.state == STATE_PAUSED:
-            return None
-        now = self._clock()
-        next_wakeup: datetime | None = None
-        with self._jobstores_lock:
-            for alias, jobstore in self._jobstores.items():
-                for job in jobstore.get_due_jobs(now):
-                    run_times = job._get_run_times(now)
-                    if job.coalesce:
-                        run_times = run_times[-1:]
-                    if not run_times:
-                        continue
-                    try:
-                        self._lookup_executor(job.executor).submit_job(job, run_times)
-                    except MaxInstancesReachedError:
-                        self._logger.warning(
-                            'Execution of job "%s" skipped: it is still running', job
-                        )
-                    following = job.trigger.get_next_fire_time(run_times[-1], now)
-                    if following is None:
-                        self.remove_job(job.id, alias)
-                    else:
-                        job._modify(next_run_time=following)
-                        jobstore.update_job(job)
-                upcoming = jobstore.get_next_run_time()
-                if upcoming is not None:
-                    upcoming = upcoming.astimezone(UTC)  # instants, not wall readings
-                    if next_wakeup is None or upcoming < next_wakeup:
-                        next_wakeup = upcoming
-        if next_wakeup is None:
-            return None
-        return max((next_wakeup - self._clock()).total_seconds(), 0.0)
-
-
-class _ClockedExecutor(AsyncIOExecutor):
-    """AsyncIOExecutor whose misfire check reads `clock()`; it runs coroutine jobs only.
-
-    The seam's second half: APScheduler's `run_coroutine_job` decides "too late to run"
-    with `datetime.now(timezone.utc)`, which would drop every run of a test clock set in
-    the past. `clock()` is DailyScheduler._now (aware, in UTC). Instance counting
-    (`submit_job`, max_instances) stays in BaseExecutor.
-    """
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self._clock = clock
-
-    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
-        task = self._eventloop.create_task(self._run(job, run_times))
-        self._pending_futures.add(task)
-        task.add_done_callback(self._pending_futures.discard)
-
-    async def _run(self, job: Job, run_times: list[datetime]) -> None:
-        try:
-            for run_time in run_times:
-                late = self._clock() - run_time.astimezone(UTC)
-                grace = job.misfire_grace_time
-                if grace is not None and late > timedelta(seconds=grace):
-                    log.warning(
-                        "%s: the %s run is %s late, past its grace of %s; skipped",
-                        job.name, run_time.isoformat(), _duration(late),
-                        _duration(timedelta(seconds=grace)),
-                    )
-                    continue
-                await job.func(*job.args, **job.kwargs)
-        finally:
-            # Nothing listens to job events, so none are built; this only releases the
-            # instance slot that max_instances counts.
-            self._run_job_success(job.id, [])
-
-    async def join(self) -> None:
-        """Wait until every run submitted so far (and any it led to) has finished."""
-        while pending := [f for f in self._pending_futures if not f.done()]:
-            await asyncio.wait(pending)
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -432,29 +325,6 @@ def _zone(channel: ChannelConfig) -> ZoneInfo:
 
 def _post_time(channel: ChannelConfig) -> time:
     return time.fromisoformat(channel.time)
-
-
-def _validate(channel: ChannelConfig) -> None:
-    key = f"channels.{channel.name}"
-    try:
-        _zone(channel)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"unknown timezone {channel.timezone!r} (use an IANA name like Europe/Paris)",
-            key=f"{key}.timezone",
-        ) from exc
-    try:
-        at = _post_time(channel)
-    except ValueError as exc:
-        raise ConfigError(f"time {channel.time!r} is not HH:MM", key=f"{key}.time") from exc
-    if at.second or at.microsecond:
-        raise ConfigError(f"time {channel.time!r} is not HH:MM", key=f"{key}.time")
-    unknown = [d for d in channel.days if d.lower() not in WEEKDAYS]
-    if unknown:
-        raise ConfigError(
-            f"unknown day(s) {', '.join(unknown)} (use {', '.join(WEEKDAYS)})",
-            key=f"{key}.days",
-        )
 
 
 def _trigger(channel: ChannelConfig) -> CronTrigger:
@@ -507,17 +377,6 @@ def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
 
 def _label(channel: ChannelConfig) -> str:
     return channel.name if channel.name.startswith("#") else f"#{channel.name}"
-
-
-def _duration(span: timedelta) -> str:
-    """'3h 10m', '1h', '20m', '45s' — for log lines a person reads."""
-    seconds = int(span.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    hours, minutes = divmod(seconds // 60, 60)
-    if not hours:
-        return f"{minutes}m"
-    return f"{hours}h {minutes}m" if minutes else f"{hours}h"
 
 
 __all__ = ["DEFAULT_GRACE", "DailyScheduler", "local_today", "scheduled_at"]

@@ -12,7 +12,10 @@ paper costs at most one LLM call per model, ever: each `summarize` call does one
 cache read and sends only the misses. HF summaries arrive with the paper and are not cached.
 A failed LLM call (HTTP error, timeout, unreadable or invalid answer) logs one warning —
 never the API key — and that paper falls back to the extractive TL;DR, uncached, so the next
-run tries the LLM again. Nothing here raises for an LLM failure: a summary never blocks a post.
+run tries the LLM again. A refused key (HTTP 401 or 403) is the same answer for every paper:
+the first one stops the LLM step for the rest of the batch, with one warning naming the key's
+environment variable (never its value). Nothing here raises for an LLM failure: a summary
+never blocks a post.
 
 Network only through the `httpx.AsyncClient` it is given (or one it opens per batch); it
 never reads the environment — the caller passes the key read from `api_key_env`.
@@ -171,6 +174,14 @@ class _Rejected(Exception):
     """An LLM answer that cannot be used; the message is a short reason safe to log."""
 
 
+class _KeyRefused(_Rejected):
+    """The LLM refused our credentials (HTTP 401/403): no other paper will fare better."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
 class Summarizer:
     """Produce `Summary`s through the chain; counts LLM calls and cache hits for tests and
     benchmarks. One instance may serve many batches; it holds no per-batch state."""
@@ -269,12 +280,15 @@ class Summarizer:
         deadline = loop.time() + self._config.timeout
         slots = asyncio.Semaphore(max(1, self._config.concurrency))
         unstarted = 0
+        refused: _KeyRefused | None = None  # set by the first 401/403 of this batch
 
         async def one(client: httpx.AsyncClient, paper: Paper) -> Summary | None:
-            nonlocal unstarted
+            nonlocal unstarted, refused
             started = False
             try:
                 async with asyncio.timeout_at(deadline), slots:
+                    if refused is not None:
+                        return None  # the key was refused: asking again cannot help
                     started = True
                     return await self._ask(client, paper)
             except TimeoutError:
@@ -282,6 +296,11 @@ class Summarizer:
                     self._warn(paper, f"no answer within {self._config.timeout:g}s")
                 else:
                     unstarted += 1
+            except _KeyRefused as exc:
+                # Requests already in flight may be refused too: one warning for the batch.
+                if refused is None:
+                    refused = exc
+                    self._warn_key_refused(exc.status)
             except _Rejected as exc:
                 self._warn(paper, str(exc))
             return None
@@ -325,6 +344,8 @@ class Summarizer:
             # The class name only: an exception's text may quote the request. Bad URLs
             # (a port out of range) end here too: a broken LLM never blocks a post.
             raise _Rejected(type(exc).__name__) from exc
+        if response.status_code in (401, 403):
+            raise _KeyRefused(response.status_code)
         if response.status_code != 200:
             raise _Rejected(f"HTTP {response.status_code}")
         try:
@@ -333,6 +354,14 @@ class Summarizer:
             raise _Rejected("answer is not JSON") from exc
         text = _validated(_content(data), paper)
         return Summary(text=text, source="llm", model=self._config.model)
+
+    def _warn_key_refused(self, status: int) -> None:
+        variable = self._config.api_key_env or "the key variable in [summaries] api_key_env"
+        if self._api_key:
+            problem = f"LLM refused the key in {variable} (HTTP {status}): check that variable"
+        else:
+            problem = f"LLM wants a key (HTTP {status}) but {variable} is not set"
+        log.warning("%s; this batch uses the extractive TL;DR", problem)
 
     def _warn(self, paper: Paper, reason: str) -> None:
         if self._api_key:  # reasons are ours, but never let the key through regardless

@@ -1,4 +1,6 @@
-"""Shared test setup: no internet, a clean environment, and the paths to real payloads.
+"""Shared test setup: no internet, a clean environment, the paths to real payloads, and the
+fixtures many test packages use: `http` (the sources' real client), the empty fake upstreams
+`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`.
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and
@@ -10,13 +12,24 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import pytest_asyncio
 import stamina
+
+from bot.schedule import DailyScheduler
+from bot.sources.http import make_client
+from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for every test)
+from tests.fakes.hf_server import fake_hf, load_items  # noqa: F401  (fake_hf: a fixture)
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
+# Five real Daily Papers items of 2026-06-12, verbatim from ../shared/fixtures.
+HF_SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 SHARED = PROJECT.parent / "shared"
 SHARED_FIXTURES = SHARED / "fixtures"
 CORPUS = SHARED / "data" / "hf-daily-papers-2023-05_2025-11.jsonl"
@@ -37,6 +50,40 @@ def corpus_path() -> Path:
     if not CORPUS.exists():
         pytest.skip("../shared/data corpus is absent (run beside ../shared for this test)")
     return CORPUS
+
+
+StartScheduler = Callable[..., Awaitable[DailyScheduler]]
+
+
+@pytest.fixture
+def sample_items() -> list[dict[str, Any]]:
+    """The five real items of the 2026-06-12 sample batch (HF_SAMPLE), fresh per test."""
+    return load_items(HF_SAMPLE)
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """The client the sources use in production (User-Agent, redirects), with a 5 s timeout."""
+    async with make_client(timeout=5.0) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
+async def start_scheduler() -> AsyncIterator[StartScheduler]:
+    """`await start_scheduler(channels, post, store=..., clock=..., ...)` builds a
+    DailyScheduler with those arguments and starts it; every one is shut down after the test,
+    so no APScheduler timer outlives it."""
+    started: list[DailyScheduler] = []
+
+    async def start(*args: Any, **kwargs: Any) -> DailyScheduler:
+        scheduler = DailyScheduler(*args, **kwargs)
+        started.append(scheduler)
+        await scheduler.start()
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        await scheduler.shutdown()
 
 
 @pytest.fixture(autouse=True)

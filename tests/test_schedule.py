@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import WEEKDAYS, ChannelConfig
-from bot.errors import ConfigError
 from bot.models import ChatRef
 from bot.schedule import DailyScheduler, local_today, scheduled_at
 from bot.store.memory import MemoryStore
+from tests.conftest import StartScheduler
+from tests.fakes.clock import FakeClock
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -32,16 +33,6 @@ VISION = ChannelConfig(
     name="papers-vision", platform="slack", id="C02", time="09:00", timezone="America/New_York"
 )
 TUESDAY = date(2026, 5, 12)
-
-
-class FakeClock:
-    """The current time, moved only by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 11, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class RecordingPost:
@@ -66,7 +57,7 @@ Start = Callable[..., Awaitable[DailyScheduler]]
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime(2026, 5, 11, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -85,23 +76,16 @@ def where(channel: ChannelConfig) -> ChatRef:
 
 
 @pytest.fixture
-async def start(
-    clock: FakeClock, posts: RecordingPost, store: MemoryStore
-) -> AsyncIterator[Start]:
-    started: list[DailyScheduler] = []
-
+def start(
+    start_scheduler: StartScheduler, clock: FakeClock, posts: RecordingPost, store: MemoryStore
+) -> Start:
     async def _start(
         *channels: ChannelConfig, grace: timedelta = timedelta(hours=1)
     ) -> DailyScheduler:
-        daily = DailyScheduler(channels, posts, store=store, clock=clock, grace=grace,
-                               addresses={c.name: where(c) for c in channels})
-        started.append(daily)
-        await daily.start()
-        return daily
+        return await start_scheduler(channels, posts, store=store, clock=clock, grace=grace,
+                                     addresses={c.name: where(c) for c in channels})
 
-    yield _start
-    for daily in started:
-        await daily.shutdown()
+    return _start
 
 
 async def walk(
@@ -526,24 +510,6 @@ def test_next_runs_before_start_is_computed_from_the_clock(
     clock.now = datetime(2026, 5, 15, 10, 0, tzinfo=PARIS)
     daily = DailyScheduler([NLP], posts, store=store, clock=clock)
     assert daily.next_runs() == {"papers-nlp": datetime(2026, 5, 18, 9, 0, tzinfo=PARIS)}
-
-
-def test_unknown_timezone_is_a_config_error_naming_the_key(
-    posts: RecordingPost, store: MemoryStore
-) -> None:
-    channel = ChannelConfig(name="papers-nlp", timezone="Europe/Pariss")
-    with pytest.raises(ConfigError) as caught:
-        DailyScheduler([channel], posts, store=store)
-    assert caught.value.key == "channels.papers-nlp.timezone"
-
-
-def test_time_that_is_not_hh_mm_is_a_config_error_naming_the_key(
-    posts: RecordingPost, store: MemoryStore
-) -> None:
-    channel = ChannelConfig(name="papers-nlp", time="9am")
-    with pytest.raises(ConfigError) as caught:
-        DailyScheduler([channel], posts, store=store)
-    assert caught.value.key == "channels.papers-nlp.time"
 
 
 async def test_without_a_clock_the_next_post_is_within_a_week_of_the_real_time(

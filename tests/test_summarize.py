@@ -12,14 +12,13 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from aiohttp import web
 
 from bot.config import SummariesConfig
 from bot.models import Paper, Summary
 from bot.store.memory import MemoryStore
 from bot.summarize import Summarizer, extractive_tldr, split_sentences
 from tests.conftest import corpus_path
-from tests.fakes import FakeServer
+from tests.fakes.llm_server import COMPLETIONS, FakeOpenAI, completion
 
 KEY = "sk-test-0123456789abcdef-secret"
 MODEL = "tiny-llm"
@@ -40,20 +39,6 @@ def _paper(arxiv_id: str = "2509.00001", *, abstract: str = ABSTRACT, **fields: 
         authors=("Ada Lovelace",),
         **fields,  # type: ignore[arg-type]
     )
-
-
-def _completion(content: str) -> dict[str, object]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1760000000,
-        "model": MODEL,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content},
-             "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 200, "completion_tokens": 30, "total_tokens": 230},
-    }
 
 
 class FakeLLM:
@@ -97,7 +82,7 @@ class FakeLLM:
             return reply
         if isinstance(reply, int):
             return httpx.Response(reply, json={"error": {"message": "injected"}})
-        return httpx.Response(200, json=_completion(str(reply)))
+        return httpx.Response(200, json=completion(str(reply), MODEL))
 
 
 def _config(base_url: str = "http://llm.test/v1", **fields: object) -> SummariesConfig:
@@ -536,45 +521,133 @@ async def test_results_follow_the_input_order() -> None:
 # --- over a real local server ------------------------------------------------------------------
 
 
-class LLMServer(FakeServer):
-    """A real OpenAI-compatible endpoint on 127.0.0.1: POST /v1/chat/completions."""
-
-    def __init__(self, content: str) -> None:
-        super().__init__()
-        self.content = content
-
-    def routes(self) -> list[web.RouteDef]:
-        return [web.post("/v1/chat/completions", self._complete)]
-
-    async def _complete(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        return web.json_response(_completion(self.content) | {"model": body["model"]})
-
-
 async def test_llm_over_a_real_local_server_is_called_once_and_cached() -> None:
     store = MemoryStore()
-    async with LLMServer("MemoNav lets agents revisit pages.") as server, httpx.AsyncClient(
-    ) as http:
+    answer = "MemoNav lets agents revisit pages."
+    async with FakeOpenAI(content=answer) as server, httpx.AsyncClient() as http:
         config = SummariesConfig(base_url=server.base_url + "/v1", model=MODEL)
         for _ in range(3):
             result = await Summarizer(store, config, http=http, api_key=KEY).summarize(
                 [_paper()])
-    assert server.requests["/v1/chat/completions"] == 1
+    assert server.completions == 1
     assert result["2509.00001"].source == "llm"
 
 
 async def test_llm_over_a_real_local_server_receives_the_bearer_key() -> None:
-    async with LLMServer("MemoNav lets agents revisit pages.") as server, httpx.AsyncClient(
-    ) as http:
+    answer = "MemoNav lets agents revisit pages."
+    async with FakeOpenAI(content=answer) as server, httpx.AsyncClient() as http:
         config = SummariesConfig(base_url=server.base_url, model=MODEL)
         await Summarizer(MemoryStore(), config, http=http, api_key=KEY).summarize([_paper()])
     assert server.calls[0].headers["Authorization"] == f"Bearer {KEY}"
 
 
 async def test_hanging_real_server_falls_back_to_extractive() -> None:
-    async with LLMServer("unused") as server:
-        server.fail_next("/v1/chat/completions", hang=True)
+    async with FakeOpenAI() as server:
+        server.fail_next(COMPLETIONS, hang=True)
         config = SummariesConfig(base_url=server.base_url, model=MODEL, timeout=0.1)
         async with asyncio.timeout(GUARD):
             result = await Summarizer(MemoryStore(), config).summarize([_paper()])
     assert result["2509.00001"].source == "extractive"
+
+
+# --- a refused key stops the LLM step for the batch ---------------------------------------
+
+WRONG_KEY = "sk-wrong-0123456789abcdef-value"
+BATCH = [_paper(f"2509.{i:05d}") for i in range(25)]
+
+
+async def _batch_with_refused_key(
+    *, api_key: str | None = WRONG_KEY, status: int | None = None, **config: object
+) -> tuple[FakeOpenAI, dict[str, Summary]]:
+    async with FakeOpenAI(api_key=KEY) as server, httpx.AsyncClient() as http:
+        if status is not None:  # refuse whatever key arrives
+            server.fail_next(COMPLETIONS, status=status, times=len(BATCH))
+        settings = SummariesConfig(base_url=server.v1, model=MODEL, **config)  # type: ignore[arg-type]
+        summarizer = Summarizer(MemoryStore(), settings, http=http, api_key=api_key)
+        result = await summarizer.summarize(BATCH)
+    return server, result
+
+
+def _summarize_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "bot.summarize" and r.levelno == logging.WARNING]
+
+
+async def test_refused_key_gives_one_warning_for_the_whole_batch(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _batch_with_refused_key()
+    assert len(_summarize_warnings(caplog)) == 1
+
+
+async def test_refused_key_warning_names_the_key_variable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _batch_with_refused_key()
+    assert _summarize_warnings(caplog) == [
+        "LLM refused the key in OPENAI_API_KEY (HTTP 401): check that variable; "
+        "this batch uses the extractive TL;DR"
+    ]
+
+
+async def test_refused_key_warning_names_a_configured_key_variable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _batch_with_refused_key(api_key_env="GROQ_API_KEY")
+    assert "GROQ_API_KEY" in _summarize_warnings(caplog)[0]
+
+
+async def test_refused_key_never_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _batch_with_refused_key()
+    assert WRONG_KEY not in caplog.text
+
+
+async def test_missing_key_warning_says_the_variable_is_not_set(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _batch_with_refused_key(api_key=None)
+    assert _summarize_warnings(caplog) == [
+        "LLM wants a key (HTTP 401) but OPENAI_API_KEY is not set; "
+        "this batch uses the extractive TL;DR"
+    ]
+
+
+async def test_forbidden_key_is_treated_like_a_refused_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _batch_with_refused_key(api_key=KEY, status=403)
+    assert _summarize_warnings(caplog) == [
+        "LLM refused the key in OPENAI_API_KEY (HTTP 403): check that variable; "
+        "this batch uses the extractive TL;DR"
+    ]
+
+
+async def test_refused_key_stops_asking_the_llm_for_the_rest_of_the_batch() -> None:
+    server, _ = await _batch_with_refused_key(concurrency=1)
+    assert server.completions == 1
+
+
+async def test_refused_key_asks_no_more_than_the_requests_already_in_flight() -> None:
+    server, _ = await _batch_with_refused_key(concurrency=4)
+    assert server.completions <= 4
+
+
+async def test_refused_key_gives_every_paper_the_extractive_tldr() -> None:
+    _, result = await _batch_with_refused_key()
+    assert {summary.source for summary in result.values()} == {"extractive"}
+
+
+async def test_next_batch_asks_the_llm_again_after_a_refused_key() -> None:
+    async with FakeOpenAI(api_key=KEY) as server, httpx.AsyncClient() as http:
+        server.fail_next(COMPLETIONS, status=401)
+        settings = SummariesConfig(base_url=server.v1, model=MODEL, concurrency=1)
+        summarizer = Summarizer(MemoryStore(), settings, http=http, api_key=KEY)
+        await summarizer.summarize([_paper()])
+        result = await summarizer.summarize([_paper()])
+    assert result["2509.00001"].source == "llm"

@@ -6,10 +6,24 @@
 - `RetryPolicy` + `send_with_retries` retry what a retry can fix — HTTP 429 (waiting what
   `Retry-After` asks, up to a cap), 408/5xx, timeouts and dropped connections — with
   exponential backoff and jitter (stamina), bounded in attempts and total time.
+  Each retry is one WARNING a person can read ("Hugging Face did not answer in time
+  (attempt 1 of 3); retrying in 2 s"): the source's name and what went wrong, never the URL
+  (its query may carry a search or a key). The final failure is not logged here: it is
+  raised, once, for the caller to report. stamina's own instrumentation (bare
+  `stamina.retry_scheduled` records, Prometheus counters) is replaced by that one line.
 - `translate` maps every httpx failure to the `bot.errors` tree (`raise ... from exc`);
   `decode_json` turns an unreadable body into `BadPayload`; `MalformedItem` marks one
   unusable item inside a readable body. Messages carry the source and a
   URL without credentials — never headers.
+
+How long one call may take: up to `attempts` tries (3), each bounded by the client's
+timeout, with 1–2 s then 2–3 s of backoff between them: attempts × timeout + 5 s for an
+upstream that accepts the connection and never answers (3 × 20 + 5 = 65 s at Hugging Face's
+default timeout). Whatever the timeouts and `Retry-After` waits, a call gives up after
+`MAX_CALL_SECONDS` (75 s): an attempt still running then is cut off and the call raises
+UpstreamTimeout. The sources share one client whose timeout is the larger of the two
+`[sources.*] timeout`s (bot.runtime), so with arXiv's 30 s the third hung attempt gets the
+10 s left. A refused connection fails in about 5 s (three attempts, two backoffs).
 
 Not here: what to fetch and how to read it (`huggingface.py`, `arxiv.py`), politeness spacing
 (arXiv's own client), caching. Tests switch backoff waits off with
@@ -20,9 +34,12 @@ Called by bot.sources.huggingface, bot.sources.arxiv and bot.runtime (make_clien
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import email.utils
 import importlib.metadata
+import logging
 import re
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -31,12 +48,22 @@ from typing import Any
 
 import httpx
 import stamina
+import stamina.instrumentation
 
 from bot.errors import BadPayload, RateLimited, UpstreamError, UpstreamTimeout
+
+log = logging.getLogger(__name__)
 
 PROJECT_URL = "https://github.com/paperboy-bot/paperboy"
 DEFAULT_TIMEOUT = 20.0
 MAX_REDIRECTS = 5
+# The longest one call to an upstream may take, every attempt, backoff and Retry-After wait
+# included (see the module docstring). Someone is often waiting for the answer (/papers
+# today, the first /post), and a scheduler retry later beats a call that hangs for minutes.
+MAX_CALL_SECONDS = 75.0
+
+# What the retry lines call each source; errors keep the short id ("huggingface").
+SOURCE_NAMES = {"huggingface": "Hugging Face", "arxiv": "arXiv"}
 
 # httpx failures that are bugs in our own code (a stream read twice, a cookie clash), not an
 # upstream failing: they propagate untranslated so that nobody blames Hugging Face for them.
@@ -80,7 +107,8 @@ class RetryPolicy:
     """How hard to try one request. Times are seconds.
 
     attempts         total tries, the first included
-    timeout          give up retrying once this much time has passed since the first try
+    timeout          the most one call may take, all attempts and waits included: an
+                     attempt still running then is cut off (UpstreamTimeout)
     wait_initial     first backoff; it doubles per retry, plus up to `wait_jitter`
     wait_max         no single backoff is longer
     max_retry_after  the longest `Retry-After` we wait; a longer one raises RateLimited at
@@ -88,8 +116,8 @@ class RetryPolicy:
                      request silently hanging for minutes
     """
 
-    attempts: int = 4
-    timeout: float = 60.0
+    attempts: int = 3
+    timeout: float = MAX_CALL_SECONDS
     wait_initial: float = 1.0
     wait_max: float = 15.0
     wait_jitter: float = 1.0
@@ -110,8 +138,65 @@ class RetryPolicy:
             return False
         return isinstance(exc, httpx.TransportError)
 
+    def longest_backoff(self) -> float:
+        """The most all exponential backoffs of one call add up to (Retry-After aside)."""
+        return sum(
+            min(self.wait_max, self.wait_initial * 2**retry + self.wait_jitter)
+            for retry in range(self.attempts - 1)
+        )
+
+    def longest_call(self, timeout: float) -> float:
+        """How long one call can take with a client timeout of `timeout` seconds: every
+        attempt hanging to its timeout, every backoff at its longest, capped by `timeout`
+        of the policy (the hard bound)."""
+        return min(self.timeout, self.attempts * timeout + self.longest_backoff())
+
 
 DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class _Call:
+    source: str
+    attempts: int
+
+
+# The call whose retry is being scheduled: stamina's retry hooks are process-wide and only
+# see the exception, so send_with_retries says here which source and bound they belong to.
+_CURRENT_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
+    "paperboy_http_call", default=None
+)
+
+
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    call = _CURRENT_CALL.get()
+    if call is None:
+        return  # stamina used outside send_with_retries (nothing does): no source to name
+    name = SOURCE_NAMES.get(call.source, call.source)
+    log.warning(
+        "%s %s (attempt %d of %d); retrying in %.0f s",
+        name, _what_went_wrong(details.caused_by), details.retry_num, call.attempts,
+        details.wait_for,
+    )
+
+
+def _what_went_wrong(exc: Exception) -> str:
+    """A few words for a retry line: what happened, never the URL or a header."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status == 429:
+            return "asked us to slow down (HTTP 429)"
+        return f"answered HTTP {status} {exc.response.reason_phrase}".rstrip()
+    if isinstance(exc, httpx.TimeoutException):
+        return "did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not be reached"
+    return f"dropped the connection ({type(exc).__name__})"
+
+
+# Replaces stamina's default instrumentation (a bare "stamina.retry_scheduled" WARNING with
+# the details in `extra`, which a plain log format drops) with the one readable line above.
+stamina.instrumentation.set_on_retry_hooks([_log_retry])
 
 
 async def send_with_retries(
@@ -125,9 +210,36 @@ async def send_with_retries(
     """Await `send()` until it answers 2xx (or a status in `accept`), retrying per `policy`.
 
     `send` performs exactly one HTTP request per call, so a source can count requests and
-    space them (arXiv) around each attempt. Any other final status or transport failure is
-    raised translated into `bot.errors`; `url` names the request in that error.
+    space them (arXiv) around each attempt. Each retry logs one WARNING; any other final
+    status or transport failure is raised translated into `bot.errors`, and the call as a
+    whole raises UpstreamTimeout once `policy.timeout` has passed. `url` names the request
+    in errors, never in logs.
     """
+    token = _CURRENT_CALL.set(_Call(source, policy.attempts))
+    deadline = asyncio.timeout(policy.timeout)
+    try:
+        async with deadline:
+            return await _attempts(send, source=source, url=url, policy=policy, accept=accept)
+    except TimeoutError as exc:
+        if not deadline.expired():
+            raise  # not our deadline: someone else's timeout, theirs to handle
+        raise UpstreamTimeout(
+            f"no answer within {policy.timeout:g} s, retries included",
+            source=source,
+            url=safe_url(url),
+        ) from exc
+    finally:
+        _CURRENT_CALL.reset(token)
+
+
+async def _attempts(
+    send: Callable[[], Awaitable[httpx.Response]],
+    *,
+    source: str,
+    url: str,
+    policy: RetryPolicy,
+    accept: Collection[int],
+) -> httpx.Response:
     with translated(source, url):
         async for attempt in stamina.retry_context(
             on=policy.backoff,
@@ -279,7 +391,9 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 __all__ = [
     "DEFAULT_RETRY",
+    "MAX_CALL_SECONDS",
     "NOT_TRANSLATED",
+    "SOURCE_NAMES",
     "MalformedItem",
     "RetryPolicy",
     "decode_json",

@@ -5,6 +5,12 @@ counter, and failure injection chosen by the test. The upstream fakes build on i
 
     tests.fakes.hf_server.FakeHuggingFace     Hugging Face papers API (see its docstring)
     tests.fakes.arxiv_server.FakeArxiv        arXiv export API + announcement feeds
+    tests.fakes.llm_server.FakeOpenAI         an OpenAI-compatible /v1/chat/completions
+    tests.fakes.refusing_port.refusing_url    an address where nothing listens (offline)
+    tests.fakes.clock.FakeClock               a wall clock the test moves by hand
+
+The `fake_hf` and `fake_arxiv` fixtures (empty running fakes) and `http` (the real client
+the sources use) are registered for every test in tests/conftest.py.
 
 Common API (every fake):
     async with FakeX(...) as server: ...        start on a free port, stop on exit
@@ -24,7 +30,7 @@ Common API (every fake):
 
 Requests are counted before failures are applied, so a 429 counts as a request. Retries in
 the code under test back off for real unless the test turns stamina's test mode on:
-`stamina.set_testing(True, attempts=<n>, cap=True)` (tests/sources/conftest.py does).
+`stamina.set_testing(True, attempts=<n>, cap=True)` (tests/conftest.py does, for every test).
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ Usage:
 Constructor: FakeArxiv(entries=None, *, listings=None) where `entries` maps a version-less id
 to its raw `<entry>…</entry>` XML (`entries_from_feed` cuts them out of a recorded answer).
 Counting, the call log and failure injection (`fail_next`) are described in
-tests/fakes/__init__.py. The `arxiv_server` fixture yields an empty running fake.
+tests/fakes/__init__.py. The `fake_arxiv` fixture (registered in tests/conftest.py) yields an
+empty running fake.
 """
 
 from __future__ import annotations
@@ -132,10 +133,11 @@ class FakeArxiv(FakeServer):
 
 
 @pytest_asyncio.fixture
-async def arxiv_server() -> AsyncIterator[FakeArxiv]:
-    """An empty running fake; fill `arxiv_server.entries` / `.listings` in the test."""
+async def fake_arxiv() -> AsyncIterator[FakeArxiv]:
+    """An empty running fake (it knows no paper); fill `fake_arxiv.entries` / `.listings`
+    in the test."""
     async with FakeArxiv() as server:
         yield server
 
 
-__all__ = ["FakeArxiv", "arxiv_server", "entries_from_feed"]
+__all__ = ["FakeArxiv", "entries_from_feed", "fake_arxiv"]

@@ -30,7 +30,7 @@ signal); `page_cap=N` serves at most N items per page whatever `limit` asked (a 
 pages smaller than asked).
 `add_batch(day, items)` and `add_paper(obj)` add data while running. Counting, the call log
 and failure injection (`fail_next`) are described in tests/fakes/__init__.py.
-The `hf_server` fixture yields an empty running fake; import it into a conftest.py.
+The `fake_hf` fixture (registered in tests/conftest.py) yields an empty running fake.
 """
 
 from __future__ import annotations
@@ -241,10 +241,10 @@ def _is_date(text: str) -> bool:
 
 
 @pytest_asyncio.fixture
-async def hf_server() -> AsyncIterator[FakeHuggingFace]:
-    """An empty running fake; add batches with `hf_server.add_batch(day, items)`."""
+async def fake_hf() -> AsyncIterator[FakeHuggingFace]:
+    """An empty running fake; add batches with `fake_hf.add_batch(day, items)`."""
     async with FakeHuggingFace() as server:
         yield server
 
 
-__all__ = ["FakeHuggingFace", "hf_server", "load_items"]
+__all__ = ["FakeHuggingFace", "fake_hf", "load_items"]

@@ -6,8 +6,7 @@ URL at them, and runs the real `paperboy` console script as a child process with
 The socket guard in tests/conftest.py does not reach a child process: the config file is
 what keeps the child off the internet, so every scenario writes one.
 
-`FakeOpenAI` plays an OpenAI-compatible `/v1/chat/completions` server (the real response
-shape, calls counted); bench/digest.py uses it too.
+The fake LLM is tests.fakes.llm_server.FakeOpenAI; the `llm` fixture here serves it.
 """
 
 from __future__ import annotations
@@ -15,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,84 +22,16 @@ from typing import Any, Protocol
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
-from tests.conftest import FIXTURES
-from tests.fakes import FakeServer
-from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.llm_server import FakeOpenAI
 
 PAPERBOY = Path(sys.executable).parent / "paperboy"
-SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 DAY = "2026-06-12"
-COMPLETIONS = "/v1/chat/completions"
 # A child that hangs fails its test instead of stalling the run (pytest-timeout is 120 s).
 CHILD_TIMEOUT = 60.0
 
 _SECRET_PREFIXES = ("PAPERBOY_", "SLACK_", "DISCORD_", "OPENAI_")
-_TITLE = re.compile(r"^Title: (?P<title>.*)$", re.M)
-
-
-# --- a fake OpenAI-compatible server ------------------------------------------------------
-
-
-class FakeOpenAI(FakeServer):
-    """`POST /v1/chat/completions` answering in the real chat-completion shape.
-
-    Each answer is "This paper presents <title from the prompt>." — plain, no links and no
-    numbers beyond the title's, so the summariser's checks accept it. With `api_key` set,
-    a request without `Authorization: Bearer <api_key>` gets 401 in OpenAI's error shape,
-    so a summary from the LLM proves the key was sent. `completions` counts requests;
-    `fail_next` (tests/fakes/__init__.py) injects failures.
-    """
-
-    def __init__(self, *, api_key: str | None = None) -> None:
-        super().__init__()
-        self.api_key = api_key
-
-    @property
-    def completions(self) -> int:
-        return self.requests[COMPLETIONS]
-
-    @property
-    def v1(self) -> str:
-        """The URL to put in `[summaries] base_url`."""
-        return f"{self.base_url}/v1"
-
-    def routes(self) -> list[web.RouteDef]:
-        return [web.post(COMPLETIONS, self._complete)]
-
-    async def _complete(self, request: web.Request) -> web.Response:
-        if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _openai_error(401, "Incorrect API key provided.", "invalid_api_key")
-        try:
-            body = await request.json()
-            model = body["model"]
-            prompt = body["messages"][-1]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            return _openai_error(400, "Invalid request body.", None)
-        match = _TITLE.search(prompt)
-        title = match["title"] if match else "a method"
-        content = f"This paper presents {title}."
-        return web.json_response({
-            "id": f"chatcmpl-fake{self.completions}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }],
-            "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4,
-                      "total_tokens": (len(prompt) + len(content)) // 4},
-            "system_fingerprint": "fp_fake",
-        })
-
-
-def _openai_error(status: int, message: str, code: str | None) -> web.Response:
-    error = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
-    return web.json_response({"error": error}, status=status)
 
 
 # --- running the installed command --------------------------------------------------------
@@ -182,12 +111,6 @@ def config_text(
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sample_items() -> list[dict[str, Any]]:
-    """The five real items of the 2026-06-12 sample batch."""
-    return load_items(SAMPLE)
 
 
 @pytest_asyncio.fixture

@@ -26,13 +26,12 @@ from bench.digest import without_hf_summaries
 from bot.config import ChannelConfig
 from bot.models import ChatRef
 from bot.store.tinydb import TinyDBStore
+from tests.conftest import HF_SAMPLE as SAMPLE
 from tests.conftest import shared_fixture
 from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.llm_server import COMPLETIONS, FakeOpenAI
 from tests.scenarios.conftest import (
-    COMPLETIONS,
     DAY,
-    SAMPLE,
-    FakeOpenAI,
     Run,
     RunPaperboy,
     config_text,

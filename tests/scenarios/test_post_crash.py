@@ -28,12 +28,12 @@ import pytest
 from bot.models import ChatRef
 from bot.store import PostRecord
 from bot.store.tinydb import TinyDBStore
+from tests.conftest import HF_SAMPLE as SAMPLE
 from tests.fakes.hf_server import FakeHuggingFace, load_items
 from tests.scenarios.conftest import (
     CHILD_TIMEOUT,
     DAY,
     PAPERBOY,
-    SAMPLE,
     Run,
     child_environment,
     config_text,

@@ -33,6 +33,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import FIXTURES, corpus_path, shared_fixture
+from tests.conftest import HF_SAMPLE as SAMPLE
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.hf_server import FakeHuggingFace, load_items
 from tests.scenarios.conftest import Run, run_paperboy
@@ -43,7 +44,6 @@ Paperboy = Callable[..., Awaitable[Run]]
 DAILY = "/api/daily_papers"
 SEARCH = "/api/papers/search"
 FIRST, LAST = "2024-01", "2024-03"
-SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 KAZAKH_SAMPLE = FIXTURES / "hf_papers_search_q-kazakh_sample.json"
 KAZAKH_FULL = "hf_papers_search_q-kazakh.json"
 MINIMAX = "2606.13392"
@@ -229,13 +229,6 @@ def data_copy(tmp_path: Path, backfilled: Backfill) -> Path:
 async def fake_hf(dataset: Dataset) -> AsyncIterator[FakeHuggingFace]:
     """Hugging Face serving the data set's months (its search matches their words)."""
     async with FakeHuggingFace(batches=dataset.batches) as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def fake_arxiv() -> AsyncIterator[FakeArxiv]:
-    """An arXiv that knows no paper."""
-    async with FakeArxiv() as server:
         yield server
 
 

@@ -7,13 +7,12 @@ skipped with a reason when absent) checks the same behaviours on real text.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 import stamina
 
 from bot.models import Paper
@@ -123,18 +122,6 @@ def _no_retry_waits() -> Iterator[None]:
 @pytest.fixture
 def store() -> MemoryStore:
     return MemoryStore()
-
-
-@pytest_asyncio.fixture
-async def fake_hf() -> AsyncIterator[FakeHuggingFace]:
-    async with FakeHuggingFace() as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
-        yield client
 
 
 @pytest.fixture

@@ -55,12 +55,6 @@ def kazakh_items(path: Path = KAZAKH_SAMPLE) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest_asyncio.fixture
-async def fake_arxiv() -> AsyncIterator[FakeArxiv]:
-    async with FakeArxiv() as server:
-        yield server
-
-
 @pytest.fixture
 def arxiv_client(fake_arxiv: FakeArxiv, http: httpx.AsyncClient) -> ArxivClient:
     return ArxivClient(http, base_url=fake_arxiv.base_url, rss_url=fake_arxiv.base_url,

@@ -29,14 +29,12 @@ from bot.posting import PostOutcome
 from bot.search import Searcher
 from bot.service import Service
 from bot.sources.arxiv import ArxivClient
-from bot.sources.http import make_client
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
-from tests.conftest import FIXTURES
-from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.clock import FakeClock as Clock
+from tests.fakes.hf_server import FakeHuggingFace
 
-SAMPLE = FIXTURES / "hf_daily_papers_2026-06-12_sample.json"
 DAY = date(2026, 6, 12)  # a Friday
 MORNING = datetime(2026, 6, 12, 8, 0, tzinfo=UTC)
 TEAM = "T0PAPERS"
@@ -53,16 +51,6 @@ Kind = Literal["header", "pick", "note"]
 # Message ids unique across every publisher of a test run, so that a restarted bot's new
 # publisher can never hand out an id the ledger already holds.
 _MESSAGE_IDS = itertools.count(1)
-
-
-class Clock:
-    """The current time, moved only by the test."""
-
-    def __init__(self, now: datetime = MORNING) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class PublishFailed(ConnectionError):
@@ -193,21 +181,10 @@ class Services:
         return self.store
 
 
-@pytest.fixture
-def sample_items() -> list[Item]:
-    return load_items(SAMPLE)
-
-
 @pytest_asyncio.fixture
 async def hf_fake(sample_items: list[Item]) -> AsyncIterator[FakeHuggingFace]:
     async with FakeHuggingFace(batches={DAY: sample_items}) as server:
         yield server
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=5.0) as client:
-        yield client
 
 
 @pytest.fixture
@@ -217,7 +194,7 @@ def hf_client(hf_fake: FakeHuggingFace, http: httpx.AsyncClient) -> HuggingFaceC
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(MORNING)
 
 
 @pytest_asyncio.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,6 +27,7 @@ from bot.schedule import DailyScheduler
 from bot.service import Service
 from bot.sources.http import DEFAULT_RETRY
 from bot.store import PostRecord
+from tests.conftest import StartScheduler
 from tests.fakes.hf_server import FakeHuggingFace
 
 from .conftest import (
@@ -503,26 +504,20 @@ NINE_IN_PARIS = datetime(2026, 6, 12, 7, 0, tzinfo=UTC)
 Start = Callable[..., Awaitable[DailyScheduler]]
 
 
-@pytest_asyncio.fixture
-async def start(services: Services) -> AsyncIterator[Start]:
+@pytest.fixture
+def start(services: Services, start_scheduler: StartScheduler) -> Start:
     """Start a DailyScheduler whose `post` is a fresh Service's daily post to `publisher`."""
-    started: list[DailyScheduler] = []
 
     async def _start(publisher: RecordingPublisher, *,
                      grace: timedelta = timedelta(hours=1)) -> DailyScheduler:
         service = services.make(PARIS)
-        scheduler = DailyScheduler(
+        return await start_scheduler(
             [PARIS], lambda channel, day: post(service, publisher, day=day, channel=channel),
             store=services.store, clock=services.clock, grace=grace,
             addresses={PARIS.name: WHERE},
         )
-        started.append(scheduler)
-        await scheduler.start()
-        return scheduler
 
-    yield _start
-    for scheduler in started:
-        await scheduler.shutdown()
+    return _start
 
 
 async def test_scheduler_posts_at_the_channels_time(

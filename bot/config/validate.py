@@ -1,130 +1,42 @@
-"""Paperboy's settings: config.toml plus the environment, validated once at start.
+"""Turn a parsed TOML document into a `Config`, or one ConfigError naming file and key.
 
-`find_config_path` picks the file (`--config`, then `$PAPERBOY_CONFIG`, then ./config.toml),
-`load_config` reads and validates it into the frozen dataclasses below, and `describe_config`
-prints the settings in effect for `paperboy config check`. With no file at all the defaults
-work: one console channel, Hugging Face as the only source, the offline TL;DR.
-
-Every mistake is one ConfigError naming the file and the exact key path, channels counted
-from 0 in file order (`config.toml: channels[1].timezone: unknown time zone 'Mars/Base'`),
-because an admin should fix it from that one line. Secrets never live here: the file only
-names environment variables (`api_key_env`), and a key or value that looks like a secret is
-rejected without being echoed. Reads one file; no network. Called by bot.cli at start.
+One job: check every value against the schema (bot.config.schema) — types, ranges, ids,
+time zones, HH:MM times, posting days, URLs — and refuse anything that looks like a secret
+before any other check, so that no message can quote one. Every error names the exact key
+path, channels counted from 0 in file order (`channels[1].timezone: unknown time zone
+'Mars/Base'`), because an admin should fix the file from that one line.
+Pure: reads no file and no environment. Called by bot.config.load.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
-import tomllib
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import date, datetime
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.config.describe import toml_string
+from bot.config.schema import (
+    ON_EMPTY,
+    PLATFORM_TOKENS,
+    PLATFORMS,
+    SECTIONS,
+    WEEKDAYS,
+    ArxivConfig,
+    ChannelConfig,
+    Config,
+    HuggingFaceConfig,
+    StorageConfig,
+    SummariesConfig,
+)
 from bot.errors import ConfigError
-from bot.models import Platform
-
-OnEmpty = Literal["skip", "note"]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PLATFORMS: tuple[str, ...] = get_args(Platform)
-ON_EMPTY: tuple[str, ...] = get_args(OnEmpty)
-
-ENV_CONFIG = "PAPERBOY_CONFIG"
-ENV_DATA = "PAPERBOY_DATA"
-DEFAULT_FILE = "config.toml"
-PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    """One channel's schedule and filters (a `[[channels]]` table)."""
-
-    name: str = "console"
-    platform: Platform = "console"
-    id: str = "console"
-    time: str = "09:00"
-    timezone: str = "UTC"
-    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    top_n: int = 5
-    min_upvotes: int = 0
-    keywords: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    on_empty: OnEmpty = "note"
-    team: str | None = None  # Slack workspace / Discord guild id; None = the adapter's own
-
-
-@dataclass(frozen=True)
-class HuggingFaceConfig:
-    base_url: str = "https://huggingface.co"
-    timeout: float = 20.0
-    # Seconds `paperboy backfill` waits between months, to stay polite to Hugging Face.
-    backfill_pause: float = 2.0
-
-
-@dataclass(frozen=True)
-class ArxivConfig:
-    base_url: str = "https://export.arxiv.org"
-    rss_url: str = "https://rss.arxiv.org"
-    categories: tuple[str, ...] = ()
-    timeout: float = 30.0
-
-
-@dataclass(frozen=True)
-class SummariesConfig:
-    """The LLM step of the TL;DR chain; disabled while `base_url` is empty.
-
-    `base_url` is the OpenAI-compatible API root including its version prefix, as the
-    OpenAI SDKs spell it (`https://api.openai.com/v1`, `http://localhost:11434/v1`); the
-    summariser appends `/chat/completions` (and `/v1` first when the URL lacks it).
-    """
-
-    base_url: str = ""
-    model: str = ""
-    api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = 4
-    timeout: float = 20.0
-
-    @property
-    def llm_enabled(self) -> bool:
-        return bool(self.base_url and self.model)
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    path: Path = Path("data")
-
-
-@dataclass(frozen=True)
-class Config:
-    storage: StorageConfig = field(default_factory=StorageConfig)
-    huggingface: HuggingFaceConfig = field(default_factory=HuggingFaceConfig)
-    arxiv: ArxivConfig = field(default_factory=ArxivConfig)
-    summaries: SummariesConfig = field(default_factory=SummariesConfig)
-    channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
-    source_path: Path | None = None  # the file this came from, None for built-in defaults
-
-    def channel(self, name: str) -> ChannelConfig | None:
-        return next((c for c in self.channels if c.name == name), None)
-
-
-# Each TOML table and the dataclass whose fields are its keys: the one schema that parsing,
-# `describe_config` and the test keeping config.example.toml complete all read.
-SECTIONS: dict[str, type] = {
-    "storage": StorageConfig,
-    "sources.huggingface": HuggingFaceConfig,
-    "sources.arxiv": ArxivConfig,
-    "summaries": SummariesConfig,
-    "channels": ChannelConfig,
-}
 
 _SECRET_KEY = re.compile(
     r"(?:^|[_-])(?:api[_-]?key|token|secret|password|passwd|credentials?)(?:$|[_-])", re.I
@@ -146,90 +58,15 @@ _CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?$")
 _SLACK_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _DISCORD_ID = re.compile(r"^\d{1,20}$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_TOML_ERROR = re.compile(r"^(?P<message>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
-# --- finding and loading --------------------------------------------------------------------
+def build_config(document: Mapping[str, Any], file: str, base: Path) -> Config:
+    """The Config a parsed document describes; relative storage paths are taken from `base`.
 
-
-def find_config_path(explicit: Path | None, env: Mapping[str, str], cwd: Path) -> Path | None:
-    """The config file to use: `--config`, else `$PAPERBOY_CONFIG`, else ./config.toml.
-
-    A file the user named must exist (a typo must not silently mean "defaults"); a missing
-    ./config.toml means built-in defaults and returns None. Relative paths are taken
-    against `cwd`.
+    Raises ConfigError (naming `file` and the key path) for the first problem found.
     """
-    if explicit is not None:
-        return _existing(cwd / explicit.expanduser(), "given with --config")
-    named = env.get(ENV_CONFIG, "").strip()
-    if named:
-        return _existing(cwd / Path(named).expanduser(), f"named by ${ENV_CONFIG}")
-    default = cwd / DEFAULT_FILE
-    return default if default.is_file() else None
-
-
-def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate `path` (None: built-in defaults), then apply `$PAPERBOY_DATA`.
-
-    Raises ConfigError naming the file and key path for the first problem found.
-    """
-    env = os.environ if env is None else env
-    if path is None:
-        return _apply_env(Config(), env)
-    file = str(path)
-    document = _parse(path, file)
     _reject_secrets(document, "", file)
-    config = _build(_Table(document, "", file), base=path.absolute().parent)
-    return _apply_env(replace(config, source_path=path), env)
-
-
-def _existing(path: Path, how: str) -> Path:
-    if not path.exists():
-        raise ConfigError(f"no such file ({how})", path=str(path))
-    if not path.is_file():
-        raise ConfigError(f"not a file ({how})", path=str(path))
-    return path
-
-
-def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
-    data = env.get(ENV_DATA, "").strip()
-    if not data:
-        return config
-    # Relative to where the command runs, as any path typed in a shell is.
-    return replace(config, storage=StorageConfig(path=Path(data).expanduser().absolute()))
-
-
-def _parse(path: Path, file: str) -> dict[str, Any]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError("no such file", path=file) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", path=file) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text (bad byte at offset {exc.start})", path=file) from exc
-    # Windows editors may start the file with a byte-order mark, which TOML does not allow.
-    text = text.removeprefix("\ufeff")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(str(exc), text, file) from exc
-
-
-def _syntax_error(message: str, text: str, file: str) -> ConfigError:
-    match = _TOML_ERROR.match(message)
-    if not match:
-        return ConfigError(f"invalid TOML: {message}", path=file)
-    line = int(match["line"])
-    hint = ""
-    source = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
-    if re.match(r"^\s*time\s*=\s*\d", source):
-        hint = ' (write the time in quotes: time = "09:00")'
-    return ConfigError(
-        f"invalid TOML: {match['message']}{hint}",
-        path=file,
-        key=f"line {line}, column {match['column']}",
-    )
+    return _build(_Table(document, "", file), base)
 
 
 def _reject_secrets(value: object, where: str, file: str) -> None:
@@ -246,8 +83,6 @@ def _reject_secrets(value: object, where: str, file: str) -> None:
     elif isinstance(value, str) and _SECRET_VALUE.match(value.strip()):
         raise ConfigError(f"this looks like a secret; {_SECRET_ADVICE}", path=file, key=where)
 
-
-# --- validation -----------------------------------------------------------------------------
 
 
 class _Table:
@@ -590,7 +425,7 @@ def _field_names(shape: type) -> list[str]:
 
 
 def _join(where: str, name: str) -> str:
-    segment = name if _BARE_KEY.match(name.split("[", 1)[0]) else _toml_string(name)
+    segment = name if _BARE_KEY.match(name.split("[", 1)[0]) else toml_string(name)
     return f"{where}.{segment}" if where else segment
 
 
@@ -616,94 +451,3 @@ def _kind(value: object) -> str:
     if isinstance(value, datetime | date | clock_time):
         return f"a date/time ({value})"
     return type(value).__name__
-
-
-# --- describing -----------------------------------------------------------------------------
-
-
-def platforms_from_env(env: Mapping[str, str]) -> tuple[Platform, ...]:
-    """The adapters `paperboy run` starts: slack and/or discord by token, else console."""
-    started: list[Platform] = []
-    if _is_set(env, "SLACK_BOT_TOKEN"):
-        started.append("slack")
-    if _is_set(env, "DISCORD_TOKEN"):
-        started.append("discord")
-    return tuple(started) or ("console",)
-
-
-def describe_config(config: Config, env: Mapping[str, str]) -> str:
-    """The settings in effect as TOML (loadable again), then secrets and adapters as comments.
-
-    Secrets appear only as "set (••••)" or "not set": never a value, not even a prefix.
-    """
-    source = str(config.source_path) if config.source_path else "built-in defaults (no file)"
-    lines = [f"# Paperboy settings in effect — from {source}", ""]
-    storage_note = f"from ${ENV_DATA}" if _is_set(env, ENV_DATA) else None
-    lines += _section("storage", config.storage, storage_note)
-    lines += _section("sources.huggingface", config.huggingface)
-    lines += _section("sources.arxiv", config.arxiv)
-    llm_note = None if config.summaries.llm_enabled else "LLM step off: HF summaries, then offline"
-    lines += _section("summaries", config.summaries, llm_note)
-    for channel in config.channels:
-        lines += _section("channels", channel, array=True)
-    lines += _secrets(config, env)
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _section(name: str, values: Any, note: str | None = None, *, array: bool = False) -> list[str]:
-    header = f"[[{name}]]" if array else f"[{name}]"
-    lines = [f"{header}  # {note}" if note else header]
-    for item in fields(values):
-        value = getattr(values, item.name)
-        if value is not None:  # TOML has no null: an unset optional key is left out
-            lines.append(f"{item.name} = {_toml_value(value)}")
-    return [*lines, ""]
-
-
-def _secrets(config: Config, env: Mapping[str, str]) -> Iterator[str]:
-    yield "# Secrets, read from the environment (values are never shown)"
-    key_env = config.summaries.api_key_env
-    for name in dict.fromkeys([key_env, *PLATFORM_TOKENS] if key_env else PLATFORM_TOKENS):
-        state = "set (••••)" if _is_set(env, name) else "not set"
-        if name == key_env and not config.summaries.llm_enabled:
-            state += " — unused while [summaries] base_url is empty"
-        yield f"#   {name}: {state}"
-    platforms = platforms_from_env(env)
-    yield ""
-    yield f"# paperboy run starts: {', '.join(platforms)}"
-    if "slack" in platforms:
-        if _is_set(env, "SLACK_APP_TOKEN"):
-            yield "#   slack: Socket Mode (SLACK_APP_TOKEN)"
-        elif _is_set(env, "SLACK_SIGNING_SECRET"):
-            yield "#   slack: HTTP mode (SLACK_SIGNING_SECRET)"
-        else:
-            yield "#   slack: needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)"
-    for channel in config.channels:
-        if channel.platform not in platforms:
-            yield f"#   channel '{channel.name}' ({channel.platform}) gets no posts: not started"
-
-
-def _is_set(env: Mapping[str, str], name: str) -> bool:
-    return bool(env.get(name, "").strip())
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return _toml_string(str(value))
-
-
-def _toml_string(text: str) -> str:
-    escaped = []
-    for char in text:
-        if char in '"\\':
-            escaped.append("\\" + char)
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            escaped.append(f"\\u{ord(char):04x}")
-        else:
-            escaped.append(char)
-    return '"' + "".join(escaped) + '"'

@@ -1,0 +1,110 @@
+"""The shape of Paperboy's settings: frozen dataclasses, their defaults, and the TOML tables.
+
+One job: say what a valid configuration looks like, so that loading (bot.config.load),
+validation (bot.config.validate), the report (bot.config.describe) and the test keeping
+config.example.toml complete all read one schema. No I/O, no validation, no environment.
+The defaults are a working bot: one console channel, Hugging Face only, the offline TL;DR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+from bot.models import Platform
+
+OnEmpty = Literal["skip", "note"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+ON_EMPTY: tuple[str, ...] = get_args(OnEmpty)
+
+ENV_CONFIG = "PAPERBOY_CONFIG"
+ENV_DATA = "PAPERBOY_DATA"
+DEFAULT_FILE = "config.toml"
+PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One channel's schedule and filters (a `[[channels]]` table)."""
+
+    name: str = "console"
+    platform: Platform = "console"
+    id: str = "console"
+    time: str = "09:00"
+    timezone: str = "UTC"
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    top_n: int = 5
+    min_upvotes: int = 0
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    on_empty: OnEmpty = "note"
+    team: str | None = None  # Slack workspace / Discord guild id; None = the adapter's own
+
+
+@dataclass(frozen=True)
+class HuggingFaceConfig:
+    base_url: str = "https://huggingface.co"
+    timeout: float = 20.0
+    # Seconds `paperboy backfill` waits between months, to stay polite to Hugging Face.
+    backfill_pause: float = 2.0
+
+
+@dataclass(frozen=True)
+class ArxivConfig:
+    base_url: str = "https://export.arxiv.org"
+    rss_url: str = "https://rss.arxiv.org"
+    categories: tuple[str, ...] = ()
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SummariesConfig:
+    """The LLM step of the TL;DR chain; disabled while `base_url` is empty.
+
+    `base_url` is the OpenAI-compatible API root including its version prefix, as the
+    OpenAI SDKs spell it (`https://api.openai.com/v1`, `http://localhost:11434/v1`); the
+    summariser appends `/chat/completions` (and `/v1` first when the URL lacks it).
+    """
+
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 4
+    timeout: float = 20.0
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.base_url and self.model)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path = Path("data")
+
+
+@dataclass(frozen=True)
+class Config:
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    huggingface: HuggingFaceConfig = field(default_factory=HuggingFaceConfig)
+    arxiv: ArxivConfig = field(default_factory=ArxivConfig)
+    summaries: SummariesConfig = field(default_factory=SummariesConfig)
+    channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
+    source_path: Path | None = None  # the file this came from, None for built-in defaults
+
+    def channel(self, name: str) -> ChannelConfig | None:
+        return next((c for c in self.channels if c.name == name), None)
+
+
+# Each TOML table and the dataclass whose fields are its keys: the one schema that parsing,
+# `describe_config` and the test keeping config.example.toml complete all read.
+SECTIONS: dict[str, type] = {
+    "storage": StorageConfig,
+    "sources.huggingface": HuggingFaceConfig,
+    "sources.arxiv": ArxivConfig,
+    "summaries": SummariesConfig,
+    "channels": ChannelConfig,
+}
