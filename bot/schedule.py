@@ -171,8 +171,9 @@ class DailyScheduler:
         Only the most recent scheduled time is considered: today's, or yesterday's when
         today's has not come yet (a 23:30 post seen at 00:10). A day that already has a
         record "posted" or "empty" is done; one still "claimed" was interrupted by a crash and
-        is resumed (the service sends only what was never attempted). A day missed by more
-        than `grace` is not posted; one INFO line says so. Returns (channel name, local date)
+        is resumed (the poster settles and sends what never went out). A day missed by more
+        than `grace` is not posted; one WARNING line says so (an INFO line for a channel that
+        never had a post: a new install missed nothing). Returns (channel name, local date)
         for every post that completed.
         """
         now = self._now()
@@ -187,6 +188,12 @@ class DailyScheduler:
                 continue  # posted (or empty); a "claimed" one was interrupted: resume it
             late = now - when
             if late > self._grace:
+                if where is not None and not await self._store.posted_ids(where):
+                    # A channel that never had a post (a new install, a new channel) missed
+                    # nothing: say when its first post comes instead of warning.
+                    log.info("%s: no post yet; the first comes at its next %s %s",
+                             _label(channel), channel.time, channel.timezone)
+                    continue
                 log.warning(
                     "%s: missed the %s %s post on %s by %s (grace %s); not catching up",
                     _label(channel), channel.time, channel.timezone, day.isoformat(),

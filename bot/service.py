@@ -116,7 +116,8 @@ class Service:
             syntax = exc.usage if exc.usage == SEARCH_USAGE else None
             return HelpReply(topic, error=str(exc), syntax=syntax)
         except PaperboyError as exc:
-            log.warning("/papers %s from %s failed: %s", name, user, exc)
+            # INFO: the user is told in the reply; the upstream or store logged the cause.
+            log.info("/papers %s from %s failed: %s", name, user, exc)
             return ErrorReply(_one_line(exc))
 
     async def _run(self, where: ChatRef, user: str, command: commands.Command) -> Reply:

@@ -18,6 +18,7 @@ import pytest
 from bot.config import WEEKDAYS, ChannelConfig
 from bot.models import ChatRef
 from bot.schedule import DailyScheduler, local_today, scheduled_at
+from bot.store import PostItem
 from bot.store.memory import MemoryStore
 from tests.conftest import StartScheduler
 from tests.fakes.clock import FakeClock
@@ -325,11 +326,18 @@ async def test_catch_up_skips_a_day_missed_beyond_the_grace_window(
     assert posts.calls == []
 
 
+async def _posted_before(store: MemoryStore, channel: ChannelConfig) -> None:
+    """The channel had a post on an earlier day (it is not a new install)."""
+    await store.claim_post(where(channel), date(2026, 5, 11), "earlier", datetime.now(UTC),
+                           [PostItem("2605.00001", "2605.00001", "1")])
+
+
 async def test_catch_up_says_in_one_warning_line_why_it_skipped(
-    start: Start, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    start: Start, clock: FakeClock, caplog: pytest.LogCaptureFixture, store: MemoryStore
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.schedule")
     clock.now = datetime(2026, 5, 12, 12, 10, tzinfo=PARIS)
+    await _posted_before(store, NLP)
     await start(NLP)
     missed = [r for r in caplog.records if "not catching up" in r.getMessage()]
     assert [(r.levelname, r.getMessage()) for r in missed] == [
@@ -339,6 +347,14 @@ async def test_catch_up_says_in_one_warning_line_why_it_skipped(
             "(grace 1h); not catching up",
         )
     ]
+
+
+async def test_a_new_install_has_missed_nothing_to_warn_about(
+    start: Start, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock.now = datetime(2026, 5, 12, 12, 10, tzinfo=PARIS)
+    await start(NLP)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_catch_up_posts_nothing_on_a_day_that_is_not_a_posting_day(
