@@ -69,9 +69,11 @@ async def open_runtime(
             config=config,
             http=http,
             store=store,
-            hf=HuggingFaceClient(http, base_url=config.huggingface.base_url),
+            hf=HuggingFaceClient(http, base_url=config.huggingface.base_url,
+                                  timeout=config.huggingface.timeout),
             arxiv=ArxivClient(
-                http, base_url=config.arxiv.base_url, rss_url=config.arxiv.rss_url
+                http, base_url=config.arxiv.base_url, rss_url=config.arxiv.rss_url,
+                timeout=config.arxiv.timeout,
             ),
             summarizer=Summarizer(
                 store,
