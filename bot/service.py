@@ -232,8 +232,10 @@ class Service:
             paper = await self.find_paper(arxiv_id)
         except PaperboyError as exc:
             return ErrorReply(_one_line(exc))
+        # Private by default: whoever asked reads it; an adapter may instead post it in the
+        # message's thread (Publisher.post_in_thread) where the discussion lives.
         return DetailsReply(paper, ChatRef(message.platform, message.team, message.channel,
-                                           thread=message.message), visibility="channel")
+                                           thread=message.message))
 
     async def find_paper(self, arxiv_id: str) -> Paper:
         """A paper by canonical id: the cache, then Hugging Face, then arXiv."""
