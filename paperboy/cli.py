@@ -241,7 +241,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     channel = consoles[0] if consoles else ChannelConfig()
     async with open_runtime(config) as rt:
         service = await _service(rt)
-        from adapters.console.adapter import stdin_lines
+        from adapters.console.stdin import stdin_lines
 
         adapter = await _console(rt, service, channel,
                                  lines=stdin_lines(asyncio.get_running_loop()))
