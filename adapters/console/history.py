@@ -9,11 +9,15 @@ after a crash. A line torn by a crash mid-write is skipped. Used by adapters/con
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from pathlib import Path
 from typing import TextIO
 
 from bot.events import Outgoing
+
+log = logging.getLogger(__name__)
 
 _Key = tuple[str, str, str]  # (channel, day, item key)
 
@@ -29,9 +33,10 @@ class History:
         self._numbers: set[str] = set()
         self._posted: dict[_Key, str] = {}
         self._file: TextIO | None = None
+        self._failing = False
 
     def open(self) -> None:
-        if self._path.exists():
+        if self._path.is_file():
             with self._path.open(encoding="utf-8") as lines:
                 for line in lines:
                     self._load(line)
@@ -54,10 +59,31 @@ class History:
             entry.update(channel=out.channel.channel, day=out.day.isoformat(), key=out.key)
             self._posted[_key(out)] = number
         self._numbers.add(number)
-        if self._file is not None:
-            self._file.write(json.dumps(entry) + "\n")
-            self._file.flush()
+        try:
+            if self._file is None and self._failing:
+                self._file = self._path.open("a", encoding="utf-8")
+            if self._file is not None:
+                self._file.write(json.dumps(entry) + "\n")
+                self._file.flush()
+        except OSError as exc:
+            self._unwritable(exc)
+            return number
+        if self._failing:
+            log.warning("the terminal history %s is written again", self._path)
+            self._failing = False
         return number
+
+    def _unwritable(self, exc: OSError) -> None:
+        # A full disk must not stop the bot: the message is still printed and numbered; only
+        # a restart could then repeat numbers. Said once; each next message tries again.
+        if not self._failing:
+            log.warning("cannot write the terminal history %s (%s); message numbers may "
+                        "repeat after a restart", self._path, exc.strerror or exc)
+        self._failing = True
+        if self._file is not None:
+            with contextlib.suppress(OSError):  # a buffer the full disk refused is dropped
+                self._file.close()
+        self._file = None
 
     def posted(self, out: Outgoing) -> str | None:
         """The number of the daily-post message `out`, if it was printed."""
