@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import ChannelConfig
@@ -58,10 +59,12 @@ async def open_searcher(rt: Runtime) -> Searcher:
     return Searcher(index, rt.store, rt.hf, rt.arxiv)
 
 
-async def build_service(rt: Runtime) -> Service:
+async def build_service(rt: Runtime, clock: Callable[[], datetime] | None = None) -> Service:
+    """The service `paperboy run` uses: every part of the runtime, and the search index.
+    `clock` is for benchmarks that move time; the bot uses the real one."""
     return Service(
         rt.config, store=rt.store, hf=rt.hf, arxiv=rt.arxiv, summarizer=rt.summarizer,
-        searcher=await open_searcher(rt),
+        searcher=await open_searcher(rt), clock=clock,
     )
 
 
