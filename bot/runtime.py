@@ -8,11 +8,13 @@ bot.service do.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -21,7 +23,7 @@ from bot.errors import StoreLocked
 from bot.sources.arxiv import ArxivClient
 from bot.sources.http import make_client
 from bot.sources.huggingface import HuggingFaceClient
-from bot.store import Store
+from bot.store import DataDirReadOnly, Store
 from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
 
@@ -48,18 +50,13 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Open everything `config` describes; close it all on exit.
 
-    With `readonly_if_locked`, a data directory held by a running bot is opened read-only
-    (the caller then skips cache writes) instead of failing.
+    With `readonly_if_locked` (the commands that only read), a data directory held by a
+    running bot or not writable is opened read-only (the caller then skips cache writes)
+    instead of failing, and one that does not exist is read as empty without creating it.
+    Writers get StoreLocked or DataDirReadOnly, one line naming the directory.
     """
     env = os.environ if env is None else env
-    data_dir = config.storage.path
-    try:
-        store: Store = await TinyDBStore.open(data_dir)
-    except StoreLocked as exc:
-        if not readonly_if_locked:
-            raise
-        log.info("%s; reading it without writing caches", exc)
-        store = await TinyDBStore.open(data_dir, readonly=True)
+    store = await _open_store(config.storage.path, readonly_if_locked=readonly_if_locked)
     timeout = max(config.huggingface.timeout, config.arxiv.timeout)
     http = make_client(timeout=timeout, transport=transport)
     try:
@@ -84,3 +81,16 @@ async def open_runtime(
     finally:
         await http.aclose()
         await store.close()
+
+
+async def _open_store(data_dir: Path, *, readonly_if_locked: bool) -> Store:
+    if readonly_if_locked and not await asyncio.to_thread(data_dir.exists):
+        # A reader must not leave a directory (or a lock file) behind where there was none.
+        return await TinyDBStore.open(data_dir, readonly=True)
+    try:
+        return await TinyDBStore.open(data_dir)
+    except (StoreLocked, DataDirReadOnly) as exc:
+        if not readonly_if_locked:
+            raise
+        log.info("%s; reading it without writing caches", exc)
+    return await TinyDBStore.open(data_dir, readonly=True)

@@ -146,8 +146,11 @@ class Service:
             case commands.Unsave(arxiv_id=arxiv_id):
                 return await self.unsave(where, event.user, arxiv_id)
             case commands.List(share=share):
-                entries = await self.store.saved_papers(where.platform, where.team)
-                return ListReply(tuple(entries[:LIST_SHOWN]), len(entries), private=not share)
+                entries = await self.store.saved_papers(
+                    where.platform, where.team, limit=LIST_SHOWN
+                )
+                total = await self.store.count_saved(where.platform, where.team)
+                return ListReply(tuple(entries), total, private=not share)
             case commands.Export(format=fmt):
                 entries = await self.store.saved_papers(where.platform, where.team)
                 filename, mime, content = export.export(entries, fmt)
@@ -186,26 +189,24 @@ class Service:
         """Save a paper to the team list for `user` (idempotent)."""
         paper = await self.find_paper(arxiv_id)
         saver = Saver(user=user, saved_at=self.clock(), where=where)
-        changed = await self.store.save(where.platform, where.team, paper, saver)
+        change = await self.store.save(where.platform, where.team, paper, saver)
+        changed = change.changed
         if self.searcher is not None:
             try:
                 await self.searcher.index_papers([paper])
             except StoreError as exc:  # the save itself succeeded; search catches up later
                 log.warning("saved %s but could not index it: %s", paper.arxiv_id, exc)
-        savers = await self._saver_count(where, paper.arxiv_id)
+        savers = change.savers
         log.info("%s saved %s in %s:%s (%s)", user, paper.arxiv_id, where.platform, where.team,
                  "new" if changed else "already saved")
         return SaveReply(paper, saved=True, changed=changed, savers=savers)
 
     async def unsave(self, where: ChatRef, user: str, arxiv_id: str) -> SaveReply:
         """Remove `user`'s save; the entry goes when nobody else saved it."""
-        entries = await self.store.saved_papers(where.platform, where.team)
-        entry = next((e for e in entries if e.paper.arxiv_id == arxiv_id), None)
-        if entry is None:
+        change = await self.store.unsave(where.platform, where.team, arxiv_id, user)
+        if change.paper is None:
             raise UserInputError(f"{arxiv_id} is not on your team's list")
-        changed = await self.store.unsave(where.platform, where.team, arxiv_id, user)
-        savers = await self._saver_count(where, arxiv_id)
-        return SaveReply(entry.paper, saved=False, changed=changed, savers=savers)
+        return SaveReply(change.paper, saved=False, changed=change.changed, savers=change.savers)
 
     async def handle_reaction(self, event: ReactionEvent) -> SaveReply | None:
         """Save or unsave by reaction. None when the reaction is not ours to handle: another
@@ -247,10 +248,6 @@ class Service:
         if not self.store.readonly:
             await self.store.put_papers([paper])
         return paper
-
-    async def _saver_count(self, where: ChatRef, arxiv_id: str) -> int:
-        entries = await self.store.saved_papers(where.platform, where.team)
-        return next((len(e.savers) for e in entries if e.paper.arxiv_id == arxiv_id), 0)
 
     # --- daily posts ----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
+from bot.store._files import CorruptFile, DataDirReadOnly
 
 PostStatus = Literal["claimed", "posted", "empty"]
 
@@ -48,6 +49,18 @@ class PostRecord:
     owner: str
     claimed_at: datetime
     items: tuple[PostItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """What a save or unsave did to a team's list entry.
+
+    `paper` is the entry's snapshot (None when the paper is not on the list), `changed` is
+    False when it was already so, `savers` counts the entry's savers after the change."""
+
+    paper: Paper | None
+    changed: bool
+    savers: int
 
 
 @runtime_checkable
@@ -122,15 +135,27 @@ class Store(Protocol):
         """The arXiv id carried by a message the bot posted, or None."""
 
     # --- team reading list (team state) ---------------------------------------------
-    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         """Add `saver` to the team's entry for the paper (creating it with this snapshot).
-        Idempotent per (paper, user). True when something changed."""
+        Idempotent per (paper, user). The change carries the entry's snapshot (the first
+        saver's, not necessarily `paper`) and its saver count, so that a reply needs no
+        second read of the list."""
 
-    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
-        """Remove that user's save; the entry goes when no savers remain. True if changed."""
+    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
+        """Remove that user's save; the entry goes when no savers remain. The change's paper
+        is None when the paper was not on the list."""
 
-    async def saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
-        """The team list, most recently saved first."""
+    async def saved_papers(
+        self, platform: str, team: str, *, limit: int | None = None
+    ) -> list[SavedPaper]:
+        """The team list, most recently saved first (ties: the higher arXiv id first); only
+        the first `limit` entries when given."""
+
+    async def count_saved(self, platform: str, team: str) -> int:
+        """How many entries the team's list has."""
+
+    async def known_teams(self) -> list[tuple[str, str]]:
+        """Every (platform, team) that has (or had) a list or a daily post, sorted."""
 
     # --- small state ----------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:
@@ -150,5 +175,14 @@ def with_items(
     return replace(record, items=tuple(merged.values()), status=status or record.status)
 
 
-__all__ = ["PostItem", "PostRecord", "PostStatus", "Store", "with_items"]
+__all__ = [
+    "CorruptFile",
+    "DataDirReadOnly",
+    "ListChange",
+    "PostItem",
+    "PostRecord",
+    "PostStatus",
+    "Store",
+    "with_items",
+]
 

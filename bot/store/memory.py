@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
-from bot.store import PostItem, PostRecord, PostStatus, with_items
+from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
 
 _ChannelKey = tuple[str, str, str]
 
@@ -136,34 +136,48 @@ class MemoryStore:
         return claimed + self._released.get(key, [])
 
     # --- team reading list --------------------------------------------------------------
-    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         entries = self._lists.setdefault((platform, team), {})
         entry = entries.get(paper.arxiv_id)
         if entry is None:
             entries[paper.arxiv_id] = SavedPaper(paper=paper, savers=(saver,))
-            return True
+            return ListChange(paper, True, 1)
         if any(old.user == saver.user for old in entry.savers):
-            return False
+            return ListChange(entry.paper, False, len(entry.savers))
         entries[paper.arxiv_id] = replace(entry, savers=(*entry.savers, saver))
-        return True
+        return ListChange(entry.paper, True, len(entry.savers) + 1)
 
-    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
+    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
         entries = self._lists.get((platform, team), {})
         entry = entries.get(arxiv_id)
         if entry is None:
-            return False
+            return ListChange(None, False, 0)
         savers = tuple(old for old in entry.savers if old.user != user)
         if len(savers) == len(entry.savers):
-            return False
+            return ListChange(entry.paper, False, len(savers))
         if savers:
             entries[arxiv_id] = replace(entry, savers=savers)
         else:
             del entries[arxiv_id]
-        return True
+        return ListChange(entry.paper, True, len(savers))
 
-    async def saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
+    async def saved_papers(
+        self, platform: str, team: str, *, limit: int | None = None
+    ) -> list[SavedPaper]:
         entries = self._lists.get((platform, team), {}).values()
-        return sorted(entries, key=lambda e: (e.last_saved_at, e.paper.arxiv_id), reverse=True)
+        ordered = sorted(
+            entries, key=lambda e: (e.last_saved_at, e.paper.arxiv_id), reverse=True
+        )
+        return ordered if limit is None else ordered[:limit]
+
+    async def count_saved(self, platform: str, team: str) -> int:
+        return len(self._lists.get((platform, team), {}))
+
+    async def known_teams(self) -> list[tuple[str, str]]:
+        teams = set(self._lists)
+        teams.update(key[:2] for key, _day in self._claims)
+        teams.update(key[:2] for key in self._released)
+        return sorted(teams)
 
     # --- small state --------------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:

@@ -7,22 +7,36 @@ write touches one small file (see REFERENCE.md, "TinyDB 4.x"):
     meta.json                                      small state (`get_meta` / `set_meta`)
     papers/<YYMM>.json, papers/old.json            paper cache, by the arXiv id's month
     summaries/<YYMM>.json                          summary cache, by the arXiv id's month
-    posts/<platform>/<team>/<channel>/<YYYY>.json  a year of one channel's daily posts
+    posts/<platform>/<team>/<channel>/<YYYY-MM>.json  a month of one channel's daily posts
     lists/<platform>/<team>/<YYMM>-<k>.json        a team list, by the saved paper's month
                                                    and number (k = number // 5000)
+    <team-state file>.bak                          its previous version (hard link)
+    <cache file>.corrupt-<UTC stamp>               an unreadable cache file, set aside
 
 A list entry keeps a whole paper (~2.5 kB) and teams save recent months most: with month
 files alone, a 5,000-entry list of real papers had a 768 kB file and a save p99 near 20 ms
 on a busy machine (bench/store.py); split by number, the largest is ~240 kB and p99 ~5 ms.
 
+Posts are filed by month so that a post's N+1 writes cost the same after years of history
+(a year file grew to ~220 kB and was rewritten ~8 times per post). Year files written by
+earlier versions (`<YYYY>.json`) are still read; a day's record in a month file wins over
+the same day in a year file, and new writes go to month files.
+
 The posts files are also the message index: `paper_for_message` and `posted_ids` read the
-channel's own ledger, so no second file can disagree with it after a crash.
+channel's own ledger, so no second file can disagree with it after a crash. A writing store
+reads each channel's ledger and each team's list once and then answers from in-memory
+indexes (bot.store._index), updated after each of its own writes reached the disk.
+
+Team state (lists, posts, meta.json) keeps its previous version as `<name>.bak`; a corrupt
+team-state file is refused with a StoreError naming the file and that backup, and stops only
+the calls that need that file. A corrupt cache file is moved aside and read as empty.
 
 Safety: an exclusive lock makes this the only writing process (a second gets StoreLocked);
 every file is replaced atomically (bot.store._files); all file I/O runs on one worker thread,
 which serialises the calls (a claim is atomic) and keeps the event loop free. Read-only stores
-take no lock, follow a live writer's files, and refuse writes.
-Does not: merge papers field by field (the caller decides), or migrate other layouts.
+take no lock, follow a live writer's files, and refuse writes; one on a directory that does
+not exist reads as empty and creates nothing.
+Does not: merge papers field by field (the caller decides), or rewrite year files.
 Opened by bot.runtime / the CLI; the contract suite and bench/store.py exercise it.
 """
 
@@ -30,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import errno
 import functools
 import json
 import re
@@ -40,20 +55,29 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
-from bot.store import PostItem, PostRecord, PostStatus, with_items
+from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
 from bot.store import _codec as codec
-from bot.store._files import AtomicJSONStorage, DataDirLock, remove_stale_temp_files
+from bot.store._files import (
+    AtomicJSONStorage,
+    DataDirLock,
+    DataDirReadOnly,
+    remove_stale_temp_files,
+)
+from bot.store._index import ItemKey, LedgerIndex, ListIndex
 
 T = TypeVar("T")
 
 _NEW_STYLE_MONTH = re.compile(r"^(\d{4})\.\d{4,5}$", re.ASCII)
+_YEAR_FILE = re.compile(r"/\d{4}\.json$", re.ASCII)
+# Caches can be fetched again; everything else is team state.
+_CACHE_DIRS = ("papers/", "summaries/")
 
 
 class _KeyedTable(Table):
@@ -79,14 +103,18 @@ class TinyDBStore:
         self._dbs: dict[Path, _KeyedTinyDB] = {}
         # Values decoded from a table, kept while its file's content version is unchanged.
         self._decoded: dict[tuple[str, str], tuple[int, list[Any]]] = {}
+        # Exclusive stores only: built on first use from the files, then kept by our writes.
+        self._ledgers: dict[str, LedgerIndex] = {}
+        self._lists: dict[str, ListIndex] = {}
         self._closed = False
 
     @classmethod
     async def open(cls, data_dir: Path, *, readonly: bool = False) -> TinyDBStore:
         """Open (creating it when writable) the data directory.
 
-        Raises StoreLocked when another process writes there, StoreError when it cannot be
-        created or, read-only, does not exist.
+        Raises StoreLocked when another process writes there, DataDirReadOnly when it cannot
+        be written, StoreError when it cannot be created. Read-only, a missing directory reads
+        as empty and is not created.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-store")
         store = cls(data_dir, readonly=readonly, executor=executor)
@@ -165,19 +193,27 @@ class TinyDBStore:
     async def paper_for_message(self, message: ChatRef) -> str | None:
         if message.message is None:
             return None
-        return await self._run(self._paper_for_message, message)
+        return await self._run(self._paper_for_message, message, message.message)
 
     # --- team reading list --------------------------------------------------------------
-    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         self._check_writable()
         return await self._run(self._save, platform, team, paper, saver)
 
-    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
+    async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
         self._check_writable()
         return await self._run(self._unsave, platform, team, arxiv_id, user)
 
-    async def saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
-        return await self._run(self._saved_papers, platform, team)
+    async def saved_papers(
+        self, platform: str, team: str, *, limit: int | None = None
+    ) -> list[SavedPaper]:
+        return await self._run(self._saved_papers, platform, team, limit)
+
+    async def count_saved(self, platform: str, team: str) -> int:
+        return await self._run(self._count_saved, platform, team)
+
+    async def known_teams(self) -> list[tuple[str, str]]:
+        return await self._run(self._known_teams)
 
     # --- small state --------------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:
@@ -198,13 +234,19 @@ class TinyDBStore:
 
     def _open(self) -> None:
         if self.readonly:
-            if not self.data_dir.is_dir():
-                raise StoreError(f"data directory {self.data_dir} does not exist")
+            if self.data_dir.exists() and not self.data_dir.is_dir():
+                raise StoreError(f"data directory {self.data_dir} is not a directory")
             return
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create data directory {self.data_dir}: {exc}") from exc
+            if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+                raise DataDirReadOnly(
+                    f"cannot create data directory {self.data_dir}: {exc.strerror or exc}"
+                ) from exc
+            raise StoreError(
+                f"cannot create data directory {self.data_dir}: {exc.strerror or exc}"
+            ) from exc
         self._lock.acquire()
         # Only the lock holder may: a temp file could be another writer's work in progress.
         remove_stale_temp_files(self.data_dir)
@@ -212,6 +254,8 @@ class TinyDBStore:
     def _release(self) -> None:
         self._dbs.clear()
         self._decoded.clear()
+        self._ledgers.clear()
+        self._lists.clear()
         self._lock.release()
 
     def _check_writable(self) -> None:
@@ -222,7 +266,12 @@ class TinyDBStore:
         path = self.data_dir / relative
         db = self._dbs.get(path)
         if db is None:
-            db = _KeyedTinyDB(path, storage=AtomicJSONStorage, readonly=self.readonly)
+            db = _KeyedTinyDB(
+                path,
+                storage=AtomicJSONStorage,
+                readonly=self.readonly,
+                rebuildable=relative.startswith(_CACHE_DIRS),
+            )
             self._dbs[path] = db
         return db
 
@@ -244,6 +293,11 @@ class TinyDBStore:
         values = [decode(doc) for doc in table.all()]
         self._decoded[(relative, name)] = (version, values)
         return values
+
+    def _raw(self, relative: str, name: str) -> dict[str, Any]:
+        """A table's documents as stored (no copy, no Document objects): read only."""
+        data = self._db(relative).storage.read() or {}
+        return data.get(name, {})
 
     def _files(self, relative_dir: str) -> list[str]:
         directory = self.data_dir / relative_dir
@@ -296,16 +350,26 @@ class TinyDBStore:
             _put(table, key, codec.summary_to_dict(summary))
 
     # daily posts
-    def _claims(self, channel: ChatRef, year: int, name: str = "claims") -> Table:
+    def _claims(self, channel: ChatRef, day: date, name: str = "claims") -> Table:
         # "claims" holds one record per day; "released" keeps the items of released claims.
-        return self._table(post_file(channel, year), name)
+        return self._table(post_file(channel, day), name)
+
+    def _find_claim(self, channel: ChatRef, day: date) -> tuple[Table, dict[str, Any]] | None:
+        """The table holding the claim for (channel, day) and its document: the month file,
+        else the year file an earlier version wrote."""
+        key = day.isoformat()
+        for relative in (post_file(channel, day), _year_file(channel, day.year)):
+            table = self._table(relative, "claims")
+            doc = table.get(doc_id=key)
+            if doc is not None:
+                return table, doc  # type: ignore[return-value]
+        return None
 
     def _claim_post(
         self, channel: ChatRef, day: date, owner: str, now: datetime,
         items: tuple[PostItem, ...],
     ) -> PostRecord | None:
-        claims = self._claims(channel, day.year)
-        if claims.get(doc_id=day.isoformat()) is not None:
+        if self._find_claim(channel, day) is not None:
             return None
         record = PostRecord(
             channel=replace(channel, message=None),
@@ -315,13 +379,16 @@ class TinyDBStore:
             claimed_at=now,
             items=items,
         )
+        claims = self._claims(channel, day)
         with _batch(claims):
             claims.insert(Document(codec.post_to_dict(record), doc_id=day.isoformat()))
+        self._indexed_ledger(channel, lambda ledger: ledger.set_claim(
+            day.isoformat(), _item_keys(items)))
         return record
 
     def _get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
-        doc = self._claims(channel, day.year).get(doc_id=day.isoformat())
-        return codec.post_from_dict(doc) if doc is not None else None
+        found = self._find_claim(channel, day)
+        return codec.post_from_dict(found[1]) if found is not None else None
 
     def _record_items(
         self, channel: ChatRef, day: date, new: tuple[PostItem, ...], status: PostStatus | None
@@ -337,17 +404,26 @@ class TinyDBStore:
         self._put_post(replace(self._claimed(channel, day), status=status))
 
     def _release_post(self, channel: ChatRef, day: date) -> None:
-        claims = self._claims(channel, day.year)
-        doc = claims.get(doc_id=day.isoformat())
-        if doc is None:
+        key = day.isoformat()
+        found = self._find_claim(channel, day)
+        if found is None:
             return
-        released = self._claims(channel, day.year, "released")
+        items = found[1]["items"]
+        claims = self._claims(channel, day)
+        released = self._claims(channel, day, "released")
         # One file, one batch: the claim goes and its items move to the ledger together.
         with _batch(claims):
-            if doc["items"]:
-                entry = {"day": day.isoformat(), "items": doc["items"]}
-                released.insert(Document(entry, doc_id=f"{day.isoformat()}#{len(released)}"))
-            claims.remove(doc_ids=[day.isoformat()])
+            if items:
+                entry = {"day": key, "items": items}
+                released.insert(Document(entry, doc_id=f"{key}#{len(released)}"))
+            if claims.get(doc_id=key) is not None:
+                claims.remove(doc_ids=[key])
+        # A claim made before month files: its items are in the month file's ledger now.
+        year_claims = self._table(_year_file(channel, day.year), "claims")
+        if year_claims.get(doc_id=key) is not None:
+            with _batch(year_claims):
+                year_claims.remove(doc_ids=[key])
+        self._indexed_ledger(channel, lambda ledger: ledger.release_claim(key))
 
     def _claimed(self, channel: ChatRef, day: date) -> PostRecord:
         record = self._get_post(channel, day)
@@ -356,67 +432,137 @@ class TinyDBStore:
         return record
 
     def _put_post(self, record: PostRecord) -> None:
-        claims = self._claims(record.channel, record.day.year)
+        claims = self._claims(record.channel, record.day)
         with _batch(claims):
             _put(claims, record.day.isoformat(), codec.post_to_dict(record))
+        self._indexed_ledger(record.channel, lambda ledger: ledger.set_claim(
+            record.day.isoformat(), _item_keys(record.items)))
 
-    def _ledger(self, channel: ChatRef) -> Iterable[dict[str, Any]]:
-        """Every item ever recorded for the channel, newest year first."""
-        for relative in reversed(self._files(_channel_dir(channel))):
-            for name in ("claims", "released"):
-                for doc in self._table(relative, name).all():
-                    yield from doc["items"]
+    def _read_ledger(self, channel: ChatRef) -> LedgerIndex:
+        """The channel's ledger from its files: year files first, so that a day's record in
+        a month file replaces the same day's in a year file."""
+        files = sorted(self._files(_channel_dir(channel)),
+                       key=lambda r: (_YEAR_FILE.search(r) is None, r))
+        claims: dict[str, list[dict[str, Any]]] = {}
+        ledger = LedgerIndex()
+        for relative in files:
+            for day, doc in self._raw(relative, "claims").items():
+                claims[day] = doc["items"]
+            for doc in self._raw(relative, "released").values():
+                ledger.add_released(_dict_keys(doc["items"]))
+        for day, items in claims.items():
+            ledger.set_claim(day, _dict_keys(items))
+        return ledger
+
+    def _ledger(self, channel: ChatRef) -> LedgerIndex:
+        if self.readonly:
+            return self._read_ledger(channel)  # another process writes: read it afresh
+        key = _channel_dir(channel)
+        ledger = self._ledgers.get(key)
+        if ledger is None:
+            ledger = self._ledgers[key] = self._read_ledger(channel)
+        return ledger
+
+    def _indexed_ledger(self, channel: ChatRef, change: Callable[[LedgerIndex], None]) -> None:
+        """Apply a write that reached the disk to the channel's index, if one was built."""
+        ledger = self._ledgers.get(_channel_dir(channel))
+        if ledger is not None:
+            change(ledger)
 
     def _posted_ids(self, channel: ChatRef) -> frozenset[str]:
-        return frozenset(item["arxiv_id"] for item in self._ledger(channel) if item["arxiv_id"])
+        return self._ledger(channel).posted_ids()
 
-    def _paper_for_message(self, message: ChatRef) -> str | None:
-        for item in self._ledger(message):
-            if item["message_id"] == message.message:
-                return item["arxiv_id"]
-        return None
+    def _paper_for_message(self, message: ChatRef, message_id: str) -> str | None:
+        return self._ledger(message).paper_for_message(message_id)
 
     # team reading list
     def _entries(self, platform: str, team: str, arxiv_id: str) -> Table:
         return self._table(list_file(platform, team, arxiv_id), "entries")
 
-    def _save(self, platform: str, team: str, paper: Paper, saver: Saver) -> bool:
+    def _save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         entries = self._entries(platform, team, paper.arxiv_id)
         doc = entries.get(doc_id=paper.arxiv_id)
         if doc is None:
             # The first save keeps the snapshot: the list must not depend on the cache.
             entry = {"paper": codec.paper_to_dict(paper), "savers": []}
+            snapshot = paper
         elif any(old["user"] == saver.user for old in doc["savers"]):
-            return False
+            return ListChange(codec.paper_from_dict(doc["paper"]), False, len(doc["savers"]))
         else:
             entry = dict(doc)
+            snapshot = codec.paper_from_dict(doc["paper"])
         entry["savers"] = [*entry["savers"], codec.saver_to_dict(saver)]
         with _batch(entries):
             _put(entries, paper.arxiv_id, entry)
-        return True
+        index = self._lists.get(_team_dir(platform, team))
+        if index is not None:
+            index.put(paper.arxiv_id, _last_saved_at(entry), len(entry["savers"]))
+        return ListChange(snapshot, True, len(entry["savers"]))
 
-    def _unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> bool:
+    def _unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
         entries = self._entries(platform, team, arxiv_id)
         doc = entries.get(doc_id=arxiv_id)
         if doc is None:
-            return False
+            return ListChange(None, False, 0)
+        snapshot = codec.paper_from_dict(doc["paper"])
         savers = [old for old in doc["savers"] if old["user"] != user]
         if len(savers) == len(doc["savers"]):
-            return False
+            return ListChange(snapshot, False, len(savers))
         with _batch(entries):
             if savers:
                 _put(entries, arxiv_id, {**doc, "savers": savers})
             else:
                 entries.remove(doc_ids=[arxiv_id])
-        return True
+        index = self._lists.get(_team_dir(platform, team))
+        if index is not None:
+            if savers:
+                index.put(arxiv_id, _last_saved_at({"savers": savers}), len(savers))
+            else:
+                index.remove(arxiv_id)
+        return ListChange(snapshot, True, len(savers))
 
-    def _saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
+    def _saved_papers(self, platform: str, team: str, limit: int | None) -> list[SavedPaper]:
+        if limit is not None and not self.readonly:
+            return [
+                _entry_from_dict(self._entries(platform, team, arxiv_id).get(doc_id=arxiv_id))
+                for arxiv_id in self._list_index(platform, team).newest(limit)
+            ]
         saved = [
             entry
             for relative in self._files(_team_dir(platform, team))
             for entry in self._decode_all(relative, "entries", _entry_from_dict)
         ]
-        return sorted(saved, key=_newest_first_key, reverse=True)
+        ordered = sorted(saved, key=_newest_first_key, reverse=True)
+        return ordered if limit is None else ordered[:limit]
+
+    def _count_saved(self, platform: str, team: str) -> int:
+        if not self.readonly:
+            return self._list_index(platform, team).count()
+        files = self._files(_team_dir(platform, team))
+        return sum(len(self._raw(relative, "entries")) for relative in files)
+
+    def _list_index(self, platform: str, team: str) -> ListIndex:
+        key = _team_dir(platform, team)
+        index = self._lists.get(key)
+        if index is None:
+            # Built from the stored dicts: dates and counts only, no paper is decoded.
+            index = ListIndex()
+            for relative in self._files(key):
+                for arxiv_id, doc in self._raw(relative, "entries").items():
+                    index.put(arxiv_id, _last_saved_at(doc), len(doc["savers"]))
+            self._lists[key] = index
+        return index
+
+    def _known_teams(self) -> list[tuple[str, str]]:
+        teams: set[tuple[str, str]] = set()
+        for kind in ("lists", "posts"):
+            root = self.data_dir / kind
+            if not root.is_dir():
+                continue
+            for team_dir in root.glob("*/*"):
+                if team_dir.is_dir() and next(team_dir.rglob("*.json"), None) is not None:
+                    teams.add((_unpart(team_dir.parent.name), _unpart(team_dir.name)))
+        return sorted(teams)
 
     # small state
     def _get_meta(self, key: str) -> Any:
@@ -469,8 +615,25 @@ def _newest_first_key(entry: SavedPaper) -> tuple[datetime, str]:
     return (entry.last_saved_at, entry.paper.arxiv_id)
 
 
-def post_file(channel: ChatRef, year: int) -> str:
-    """Where a channel's post records for `year` live, relative to the data directory."""
+def _last_saved_at(doc: Mapping[str, Any]) -> datetime:
+    return max(datetime.fromisoformat(s["saved_at"]) for s in doc["savers"])
+
+
+def _item_keys(items: Iterable[PostItem]) -> list[ItemKey]:
+    return [(item.arxiv_id, item.message_id) for item in items]
+
+
+def _dict_keys(items: Iterable[Mapping[str, Any]]) -> list[ItemKey]:
+    return [(item.get("arxiv_id"), item.get("message_id")) for item in items]
+
+
+def post_file(channel: ChatRef, day: date) -> str:
+    """Where a channel's post record for `day` lives, relative to the data directory."""
+    return f"{_channel_dir(channel)}/{day.year:04d}-{day.month:02d}.json"
+
+
+def _year_file(channel: ChatRef, year: int) -> str:
+    # The layout before month files: still read, never written.
     return f"{_channel_dir(channel)}/{year:04d}.json"
 
 
@@ -505,6 +668,11 @@ def _part(text: str) -> str:
     if not text:
         return "%"
     return quote(text, safe="-_").replace(".", "%2E")
+
+
+def _unpart(name: str) -> str:
+    """The `text` a path component made by `_part` stands for."""
+    return "" if name == "%" else unquote(name)
 
 
 def _describe(channel: ChatRef) -> str:

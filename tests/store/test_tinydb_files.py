@@ -266,9 +266,18 @@ async def test_readonly_store_takes_no_lock(existing_dir: Path) -> None:
     assert seen == "written beside a reader"
 
 
-async def test_readonly_store_of_a_missing_directory_is_refused(data_dir: Path) -> None:
-    with pytest.raises(StoreError, match=f"{data_dir} does not exist"):
-        await TinyDBStore.open(data_dir, readonly=True)
+async def test_readonly_store_of_a_missing_directory_reads_as_empty(data_dir: Path) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    listed = await reader.saved_papers("slack", "T1")
+    await reader.close()
+    assert listed == []
+
+
+async def test_readonly_store_of_a_missing_directory_does_not_create_it(data_dir: Path) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    await reader.get_meta("k")
+    await reader.close()
+    assert _files(data_dir.parent, "*") == []
 
 
 WRITES: dict[str, Callable[[Store], Awaitable[object]]] = {
@@ -311,9 +320,9 @@ async def test_reader_never_sees_a_torn_file_while_another_process_writes(
 
 CORRUPT_READS: dict[str, tuple[str, Callable[[Store], Awaitable[object]]]] = {
     "meta": ("meta.json", lambda s: s.get_meta("k")),
-    "papers": ("papers/2505.json", lambda s: s.get_papers(["2505.01234"])),
     "list": ("lists/slack/T1/2505-0.json", lambda s: s.saved_papers("slack", "T1")),
-    "posts": ("posts/slack/T1/C1/2025.json", lambda s: s.posted_ids(CHANNEL)),
+    "posts": ("posts/slack/T1/C1/2025-05.json", lambda s: s.posted_ids(CHANNEL)),
+    "posts (year file)": ("posts/slack/T1/C1/2025.json", lambda s: s.posted_ids(CHANNEL)),
 }
 
 
@@ -345,13 +354,19 @@ async def test_json_that_is_not_a_data_file_is_refused(
     writer: TinyDBStore, data_dir: Path
 ) -> None:
     (data_dir / "meta.json").write_text("[1, 2, 3]")
-    with pytest.raises(StoreError, match="is not a Paperboy data file"):
+    with pytest.raises(StoreError, match="not a Paperboy data file"):
         await writer.get_meta("k")
 
 
-async def test_empty_file_reads_as_empty(writer: TinyDBStore, data_dir: Path) -> None:
-    (data_dir / "meta.json").write_bytes(b"")
-    assert await writer.get_meta("k") is None
+@pytest.mark.parametrize("relative, read", CORRUPT_READS.values(), ids=CORRUPT_READS.keys())
+async def test_empty_team_state_file_is_refused_as_corrupt(
+    relative: str, read: Callable[[Store], Awaitable[object]], writer: TinyDBStore, data_dir: Path
+) -> None:
+    path = data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    with pytest.raises(StoreError, match=f"{path} is corrupt \\(empty file\\)"):
+        await read(writer)
 
 
 # --- crashes mid-write ------------------------------------------------------------------
@@ -365,7 +380,7 @@ async def test_failed_write_keeps_the_previous_value_on_disk(
     await store.set_meta("k", "old")
     with monkeypatch.context() as patch:
         patch.setattr(os, failing, _disk_full)
-        with pytest.raises(StoreError, match=r"cannot write .*meta\.json"):
+        with pytest.raises(StoreError, match=r"disk full: could not write .*meta\.json"):
             await store.set_meta("k", "new")
     await store.close()
     store = await TinyDBStore.open(data_dir)
@@ -477,12 +492,12 @@ async def test_old_style_list_entries_share_one_file(
     assert files == ["0704-0.json", "old.json"]
 
 
-async def test_posts_are_filed_per_channel_and_year(writer: TinyDBStore, data_dir: Path) -> None:
-    for day in (date(2024, 12, 31), date(2025, 1, 1)):
+async def test_posts_are_filed_per_channel_and_month(writer: TinyDBStore, data_dir: Path) -> None:
+    for day in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 1, 31)):
         await writer.claim_post(CHANNEL, day, "h", T0)
     assert _files(data_dir, "posts/**/*.json") == [
-        "posts/slack/T1/C1/2024.json",
-        "posts/slack/T1/C1/2025.json",
+        "posts/slack/T1/C1/2024-12.json",
+        "posts/slack/T1/C1/2025-01.json",
     ]
 
 
