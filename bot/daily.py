@@ -18,6 +18,7 @@ from datetime import date
 
 from bot import picks
 from bot.config import ChannelConfig
+from bot.errors import StoreError
 from bot.models import ChatRef, Digest, Paper, SavedPaper
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
@@ -122,7 +123,12 @@ async def build_digests(
         # The team's list makes picks learn what it likes; read once per team, not channel.
         team = (ref.platform, ref.team)
         if team not in saved_lists:
-            saved_lists[team] = await store.saved_papers(*team)
+            try:
+                saved_lists[team] = await store.saved_papers(*team)
+            except StoreError as exc:
+                # The list only boosts similar papers: a damaged one must not stop the post.
+                log.warning("ranking without the team list of %s:%s: %s", *team, exc)
+                saved_lists[team] = ()
         saved = saved_lists[team]
         digests.append(
             picks.rank(
