@@ -382,6 +382,48 @@ async def test_released_post_messages_still_lead_to_their_papers(store: Store) -
     assert await store.paper_for_message(message) == "2505.01234"
 
 
+# A writing store answers the ledger from memory once read: each write must keep it right.
+
+
+async def test_posted_ids_read_earlier_follow_a_dropped_item(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0, items=[PostItem("header", None, "1")])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", None)])
+    await store.posted_ids(CHANNEL)
+    await store.drop_item(CHANNEL, DAY, "2505.01234")
+    assert await store.posted_ids(CHANNEL) == frozenset()
+
+
+async def test_dropped_item_stays_posted_when_another_day_sent_it(store: Store) -> None:
+    yesterday = DAY - timedelta(days=1)
+    await store.claim_post(CHANNEL, yesterday, "h", T0, [PostItem("2505.01234", "2505.01234", "9")])
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", None)])
+    await store.posted_ids(CHANNEL)
+    await store.drop_item(CHANNEL, DAY, "2505.01234")
+    assert await store.posted_ids(CHANNEL) == {"2505.01234"}
+
+
+async def test_message_confirmed_after_a_lookup_leads_to_its_paper(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", None)])
+    message = dataclasses.replace(CHANNEL, message="100.2")
+    await store.paper_for_message(message)
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
+    assert await store.paper_for_message(message) == "2505.01234"
+
+
+async def test_posted_ids_read_earlier_follow_a_new_claim(store: Store) -> None:
+    await store.posted_ids(CHANNEL)
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", None)])
+    assert await store.posted_ids(CHANNEL) == {"2505.01234"}
+
+
+async def test_released_items_read_earlier_still_count_after_a_new_claim(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", "1")])
+    await store.posted_ids(CHANNEL)
+    await store.release_post(CHANNEL, DAY)
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.05678", "2505.05678", "2")])
+    assert await store.posted_ids(CHANNEL) == {"2505.01234", "2505.05678"}
+
+
 async def test_reclaimed_post_starts_without_items(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
     await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])

@@ -20,7 +20,9 @@ import pytest
 
 from bot.errors import StoreError, StoreLocked
 from bot.models import ChatRef, Summary
-from bot.store import PostItem, Store
+from bot.store import PostItem, PostRecord, Store
+from bot.store import _codec as codec
+from bot.store._files import write_json_atomic
 from bot.store.tinydb import TinyDBStore
 
 from ._factories import CHANNEL, DAY, T0, full_paper, paper, saver
@@ -515,3 +517,106 @@ async def test_hostile_chat_ids_still_round_trip(writer: TinyDBStore) -> None:
     await writer.claim_post(hostile, DAY, "h", T0)
     record = await writer.get_post(hostile, DAY)
     assert record is not None and record.channel == hostile
+
+
+# --- data directories written before month files ------------------------------------------
+
+OLD_DAY = date(2025, 3, 4)
+OLD_OPEN_DAY = date(2025, 3, 5)
+
+
+@pytest.fixture
+def year_file(existing_dir: Path) -> Path:
+    """A channel's 2025 posts as an earlier Paperboy filed them: one file for the year, with
+    a finished day, a day still claimed (its process died) and a released day."""
+    finished = PostRecord(CHANNEL, OLD_DAY, "posted", "old-host", T0,
+                          (PostItem("2503.00001", "2503.00001", "50.1"),))
+    open_claim = PostRecord(CHANNEL, OLD_OPEN_DAY, "claimed", "old-host", T0,
+                            (PostItem("2503.00002", "2503.00002", None),))
+    released = {"day": "2025-03-01", "items": [codec.item_to_dict(
+        PostItem("2503.00003", "2503.00003", "40.1"))]}
+    path = existing_dir / "posts/slack/T1/C1/2025.json"
+    write_json_atomic(path, {
+        "claims": {r.day.isoformat(): codec.post_to_dict(r) for r in (finished, open_claim)},
+        "released": {"2025-03-01#0": released},
+    })
+    return path
+
+
+async def test_year_file_posts_still_count_as_posted(year_file: Path, writer: TinyDBStore) -> None:
+    await writer.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", "9")])
+    assert await writer.posted_ids(CHANNEL) == {
+        "2503.00001", "2503.00002", "2503.00003", "2505.01234"
+    }
+
+
+async def test_year_file_messages_still_lead_to_their_papers(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    message = ChatRef("slack", "T1", "C1", "40.1")
+    assert await writer.paper_for_message(message) == "2503.00003"
+
+
+async def test_day_claimed_in_a_year_file_is_not_claimed_again(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    assert await writer.claim_post(CHANNEL, OLD_DAY, "h", T0) is None
+
+
+async def test_claim_left_in_a_year_file_can_be_resumed(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    await writer.record_items(CHANNEL, OLD_OPEN_DAY, [PostItem("2503.00004", "2503.00004", None)])
+    await writer.finish_post(CHANNEL, OLD_OPEN_DAY, "posted")
+    record = await writer.get_post(CHANNEL, OLD_OPEN_DAY)
+    assert record is not None and [i.key for i in record.items] == ["2503.00002", "2503.00004"]
+
+
+async def test_claim_resumed_from_a_year_file_survives_reopening(
+    year_file: Path, data_dir: Path
+) -> None:
+    store = await TinyDBStore.open(data_dir)
+    await store.finish_post(CHANNEL, OLD_OPEN_DAY, "posted")
+    await store.close()
+    store = await TinyDBStore.open(data_dir)
+    record = await store.get_post(CHANNEL, OLD_OPEN_DAY)
+    await store.close()
+    assert record is not None and record.status == "posted"
+
+
+async def test_day_released_from_a_year_file_can_be_claimed_again(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    await writer.release_post(CHANNEL, OLD_DAY)
+    assert await writer.claim_post(CHANNEL, OLD_DAY, "h", T0) is not None
+
+
+async def test_items_released_from_a_year_file_still_count(
+    year_file: Path, data_dir: Path
+) -> None:
+    store = await TinyDBStore.open(data_dir)
+    await store.release_post(CHANNEL, OLD_DAY)
+    await store.close()
+    store = await TinyDBStore.open(data_dir)
+    posted = await store.posted_ids(CHANNEL)
+    await store.close()
+    assert "2503.00001" in posted
+
+
+async def test_new_posts_leave_the_year_file_as_it_was(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    before = await asyncio.to_thread(year_file.read_bytes)
+    await writer.claim_post(CHANNEL, date(2025, 3, 9), "h", T0)
+    await writer.record_items(CHANNEL, OLD_OPEN_DAY, [PostItem("header", None, "7")])
+    assert await asyncio.to_thread(year_file.read_bytes) == before
+
+
+async def test_reader_sees_a_claim_resumed_from_a_year_file(
+    year_file: Path, writer: TinyDBStore, data_dir: Path
+) -> None:
+    await writer.finish_post(CHANNEL, OLD_OPEN_DAY, "posted")
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    record = await reader.get_post(CHANNEL, OLD_OPEN_DAY)
+    await reader.close()
+    assert record is not None and record.status == "posted"
