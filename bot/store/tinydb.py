@@ -8,14 +8,19 @@ write touches one small file (see REFERENCE.md, "TinyDB 4.x"):
     papers/<YYMM>.json, papers/old.json            paper cache, by the arXiv id's month
     summaries/<YYMM>.json                          summary cache, by the arXiv id's month
     posts/<platform>/<team>/<channel>/<YYYY-MM>.json  a month of one channel's daily posts
-    lists/<platform>/<team>/<YYMM>-<k>.json        a team list, by the saved paper's month
-                                                   and number (k = number // 5000)
+    lists/<platform>/<team>/<YYMM>/<k>.json        a team list, by the saved paper's month
+                                                   and number (k = number // 500)
+    lists/<platform>/<team>/old.json               list entries with pre-2007 arXiv ids
     <team-state file>.bak                          its previous version (hard link)
     <cache file>.corrupt-<UTC stamp>               an unreadable cache file, set aside
 
-A list entry keeps a whole paper (~2.5 kB) and teams save recent months most: with month
-files alone, a 5,000-entry list of real papers had a 768 kB file and a save p99 near 20 ms
-on a busy machine (bench/store.py); split by number, the largest is ~240 kB and p99 ~5 ms.
+A list entry keeps a whole paper (~2.5 kB), and a save rewrites its entry's file, so files
+must stay small however long the list grows: split by month and by 500 arXiv numbers, a file
+holds what a team saved of 500 submissions (Hugging Face features ~1,500 papers a month, so
+even a team that saves them all has ~30 entries, ~75 kB, per file). With 5,000 numbers per
+file, a 20,000-entry list had 360 kB files and saves twice as slow as at 1,000 entries
+(bench/store.py). Lists written in that layout (`<YYMM>-<k>.json`) are moved into this one
+when a writer opens the directory; until then readers read both.
 
 Posts are filed by month so that a post's N+1 writes cost the same after years of history
 (a year file grew to ~220 kB and was rewritten ~8 times per post). Year files written by
@@ -47,6 +52,7 @@ import copy
 import errno
 import functools
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,14 +74,20 @@ from bot.store._files import (
     AtomicJSONStorage,
     DataDirLock,
     DataDirReadOnly,
+    read_json,
     remove_stale_temp_files,
+    write_json_atomic,
 )
 from bot.store._index import ItemKey, LedgerIndex, ListIndex
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 _NEW_STYLE_MONTH = re.compile(r"^(\d{4})\.\d{4,5}$", re.ASCII)
 _YEAR_FILE = re.compile(r"/\d{4}\.json$", re.ASCII)
+_LIST_SHARD = 500  # arXiv numbers per list file
+_OLD_LIST_FILE = "[0-9][0-9][0-9][0-9]-*.json"  # <YYMM>-<number // 5000>.json
 # Caches can be fetched again; everything else is team state.
 _CACHE_DIRS = ("papers/", "summaries/")
 
@@ -250,6 +262,32 @@ class TinyDBStore:
         self._lock.acquire()
         # Only the lock holder may: a temp file could be another writer's work in progress.
         remove_stale_temp_files(self.data_dir)
+        self._move_old_list_files()
+
+    def _move_old_list_files(self) -> None:
+        """Refile list entries from `<YYMM>-<k>.json` files into `<YYMM>/<k>.json` ones.
+
+        New files are written first and each old file is deleted after its entries are all
+        in place, so a crash part-way leaves old files that the next writer refiles again
+        (the new files then already hold the same entries). A corrupt old file stays where
+        it is; listing the team then says so.
+        """
+        lists = self.data_dir / "lists"
+        for old in sorted(lists.glob(f"*/*/{_OLD_LIST_FILE}")) if lists.is_dir() else []:
+            try:
+                entries = (read_json(old) or {}).get("entries", {})
+                by_file: dict[Path, dict[str, Any]] = {}
+                for arxiv_id, entry in entries.items():
+                    target = old.parent / _list_shard(arxiv_id)
+                    by_file.setdefault(target, {})[arxiv_id] = entry
+                for target, moved in by_file.items():
+                    current = (read_json(target) or {}).get("entries", {})
+                    write_json_atomic(target, {"entries": {**moved, **current}}, backup=True)
+                old.unlink()
+            except (StoreError, OSError) as exc:
+                log.warning("could not refile the list entries of %s: %s", old, exc)
+                continue
+            log.info("refiled %d list entries of %s into smaller files", len(entries), old)
 
     def _release(self) -> None:
         self._dbs.clear()
@@ -298,6 +336,15 @@ class TinyDBStore:
         """A table's documents as stored (no copy, no Document objects): read only."""
         data = self._db(relative).storage.read() or {}
         return data.get(name, {})
+
+    def _list_files(self, platform: str, team: str) -> list[str]:
+        """A team list's files: month folders, old.json, and files of the earlier layout."""
+        team_dir = _team_dir(platform, team)
+        directory = self.data_dir / team_dir
+        if not directory.is_dir():
+            return []
+        return sorted(p.relative_to(self.data_dir).as_posix()
+                      for pattern in ("*.json", "*/*.json") for p in directory.glob(pattern))
 
     def _files(self, relative_dir: str) -> list[str]:
         directory = self.data_dir / relative_dir
@@ -527,19 +574,21 @@ class TinyDBStore:
                 _entry_from_dict(self._entries(platform, team, arxiv_id).get(doc_id=arxiv_id))
                 for arxiv_id in self._list_index(platform, team).newest(limit)
             ]
-        saved = [
-            entry
-            for relative in self._files(_team_dir(platform, team))
+        # By id: a reader may see an entry in an old-layout file and in its new file while
+        # the writer refiles it.
+        saved = {
+            entry.paper.arxiv_id: entry
+            for relative in self._list_files(platform, team)
             for entry in self._decode_all(relative, "entries", _entry_from_dict)
-        ]
-        ordered = sorted(saved, key=_newest_first_key, reverse=True)
+        }
+        ordered = sorted(saved.values(), key=_newest_first_key, reverse=True)
         return ordered if limit is None else ordered[:limit]
 
     def _count_saved(self, platform: str, team: str) -> int:
         if not self.readonly:
             return self._list_index(platform, team).count()
-        files = self._files(_team_dir(platform, team))
-        return sum(len(self._raw(relative, "entries")) for relative in files)
+        files = self._list_files(platform, team)
+        return len(set().union(*(self._raw(relative, "entries") for relative in files)))
 
     def _list_index(self, platform: str, team: str) -> ListIndex:
         key = _team_dir(platform, team)
@@ -547,7 +596,7 @@ class TinyDBStore:
         if index is None:
             # Built from the stored dicts: dates and counts only, no paper is decoded.
             index = ListIndex()
-            for relative in self._files(key):
+            for relative in self._list_files(platform, team):
                 for arxiv_id, doc in self._raw(relative, "entries").items():
                     index.put(arxiv_id, _last_saved_at(doc), len(doc["savers"]))
             self._lists[key] = index
@@ -639,9 +688,14 @@ def _year_file(channel: ChatRef, year: int) -> str:
 
 def list_file(platform: str, team: str, arxiv_id: str) -> str:
     """Where a team's list entry for a paper lives, relative to the data directory."""
+    return f"{_team_dir(platform, team)}/{_list_shard(arxiv_id)}"
+
+
+def _list_shard(arxiv_id: str) -> str:
     match = _NEW_STYLE_MONTH.match(arxiv_id)
-    shard = f"{match.group(1)}-{int(arxiv_id[5:]) // 5000}" if match else "old"
-    return f"{_team_dir(platform, team)}/{shard}.json"
+    if not match:
+        return "old.json"
+    return f"{match.group(1)}/{int(arxiv_id[5:]) // _LIST_SHARD:03d}.json"
 
 
 def _month(arxiv_id: str) -> str:

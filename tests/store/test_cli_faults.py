@@ -210,7 +210,7 @@ async def test_list_of_a_missing_directory_succeeds(config: Path, tmp_path: Path
 async def test_corrupt_team_list_does_not_stop_the_daily_post(
     config: Path, data_dir: Path
 ) -> None:
-    listed = data_dir / "lists/console/console/2606-0.json"
+    listed = data_dir / "lists/console/console/2606/000.json"
     listed.parent.mkdir(parents=True)
     listed.write_bytes(b"garbage")
     run = await _post(config)
@@ -218,7 +218,7 @@ async def test_corrupt_team_list_does_not_stop_the_daily_post(
 
 
 async def test_corrupt_team_list_is_reported_by_list(config: Path, data_dir: Path) -> None:
-    listed = data_dir / "lists/console/console/2606-0.json"
+    listed = data_dir / "lists/console/console/2606/000.json"
     listed.parent.mkdir(parents=True)
     listed.write_bytes(b"garbage")
     run = await _paperboy(config, "list")

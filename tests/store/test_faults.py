@@ -92,7 +92,7 @@ async def test_cache_write_keeps_no_bak(writer: TinyDBStore, data_dir: Path) -> 
 async def test_corrupt_team_state_names_its_backup(writer: TinyDBStore, data_dir: Path) -> None:
     await writer.save("slack", "T1", paper(), saver("ana"))
     await writer.save("slack", "T1", paper(), saver("bob", minutes=1))
-    listed = data_dir / "lists/slack/T1/2505-0.json"
+    listed = data_dir / "lists/slack/T1/2505/002.json"
     listed.write_bytes(b'{"entries": {"2505.01')
     store = await _reopen(writer, data_dir)
     with pytest.raises(StoreError, match=f"restore from {listed}.bak$"):
@@ -103,7 +103,7 @@ async def test_corrupt_team_state_names_its_backup(writer: TinyDBStore, data_dir
 async def test_backup_restores_the_previous_list(writer: TinyDBStore, data_dir: Path) -> None:
     await writer.save("slack", "T1", paper(), saver("ana"))
     await writer.save("slack", "T1", paper(), saver("bob", minutes=1))
-    listed = data_dir / "lists/slack/T1/2505-0.json"
+    listed = data_dir / "lists/slack/T1/2505/002.json"
     listed.write_bytes(b"garbage")
     shutil.copyfile(f"{listed}.bak", listed)
     store = await _reopen(writer, data_dir)
@@ -121,7 +121,7 @@ async def test_corrupt_error_is_one_line(writer: TinyDBStore, data_dir: Path) ->
 
 async def test_corrupt_list_does_not_stop_posts(writer: TinyDBStore, data_dir: Path) -> None:
     await writer.save("slack", "T1", paper(), saver("ana"))
-    (data_dir / "lists/slack/T1/2505-0.json").write_bytes(b"")
+    (data_dir / "lists/slack/T1/2505/002.json").write_bytes(b"")
     store = await _reopen(writer, data_dir)
     record = await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("header", None, "1.0")])
     await store.close()
@@ -131,7 +131,7 @@ async def test_corrupt_list_does_not_stop_posts(writer: TinyDBStore, data_dir: P
 async def test_corrupt_list_does_not_stop_other_teams(writer: TinyDBStore, data_dir: Path) -> None:
     await writer.save("slack", "T1", paper(), saver("ana"))
     await writer.save("slack", "T2", paper(), saver("bob"))
-    (data_dir / "lists/slack/T1/2505-0.json").write_bytes(b"")
+    (data_dir / "lists/slack/T1/2505/002.json").write_bytes(b"")
     store = await _reopen(writer, data_dir)
     change = await store.save("slack", "T2", paper(), saver("cy"))
     await store.close()

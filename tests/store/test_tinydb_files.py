@@ -8,6 +8,7 @@ never on sleeps.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
@@ -322,7 +323,7 @@ async def test_reader_never_sees_a_torn_file_while_another_process_writes(
 
 CORRUPT_READS: dict[str, tuple[str, Callable[[Store], Awaitable[object]]]] = {
     "meta": ("meta.json", lambda s: s.get_meta("k")),
-    "list": ("lists/slack/T1/2505-0.json", lambda s: s.saved_papers("slack", "T1")),
+    "list": ("lists/slack/T1/2505/002.json", lambda s: s.saved_papers("slack", "T1")),
     "posts": ("posts/slack/T1/C1/2025-05.json", lambda s: s.posted_ids(CHANNEL)),
     "posts (year file)": ("posts/slack/T1/C1/2025.json", lambda s: s.posted_ids(CHANNEL)),
 }
@@ -473,16 +474,16 @@ async def test_team_list_is_split_by_paper_month(writer: TinyDBStore, data_dir: 
     for n in range(240):
         await writer.save("slack", "T1", paper(f"{MONTHS[n % 24]}.{n:05d}"), saver("ana"))
     files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
-    assert files == sorted(f"{month}-0.json" for month in MONTHS)
+    assert files == sorted(f"{month}/000.json" for month in MONTHS)
 
 
 async def test_team_list_month_is_split_by_arxiv_number(
     writer: TinyDBStore, data_dir: Path
 ) -> None:
-    for number in (1, 4999, 5000, 12345, 24999):
+    for number in (1, 499, 500, 12345, 24999):
         await writer.save("slack", "T1", paper(f"2505.{number:05d}"), saver("ana"))
     files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
-    assert files == ["2505-0.json", "2505-1.json", "2505-2.json", "2505-4.json"]
+    assert files == ["2505/000.json", "2505/001.json", "2505/024.json", "2505/049.json"]
 
 
 async def test_old_style_list_entries_share_one_file(
@@ -491,7 +492,7 @@ async def test_old_style_list_entries_share_one_file(
     for arxiv_id in ("hep-th/9901001", "math.ag/0301001", "0704.0001"):
         await writer.save("slack", "T1", paper(arxiv_id), saver("ana"))
     files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
-    assert files == ["0704-0.json", "old.json"]
+    assert files == ["0704/000.json", "old.json"]
 
 
 async def test_posts_are_filed_per_channel_and_month(writer: TinyDBStore, data_dir: Path) -> None:
@@ -620,3 +621,72 @@ async def test_reader_sees_a_claim_resumed_from_a_year_file(
     record = await reader.get_post(CHANNEL, OLD_OPEN_DAY)
     await reader.close()
     assert record is not None and record.status == "posted"
+
+
+# --- team lists written in the earlier layout (<YYMM>-<number // 5000>.json) --------------
+
+OLD_LIST = "lists/slack/T1/2505-0.json"
+
+
+@pytest.fixture
+def old_list(existing_dir: Path) -> Path:
+    """A team list as an earlier Paperboy filed it: two papers of May 2025 in one file."""
+    entries = {
+        arxiv_id: {"paper": codec.paper_to_dict(paper(arxiv_id)),
+                   "savers": [codec.saver_to_dict(saver("ana", minutes=n))]}
+        for n, arxiv_id in enumerate(["2505.00001", "2505.04000"])
+    }
+    path = existing_dir / OLD_LIST
+    write_json_atomic(path, {"entries": entries})
+    return path
+
+
+async def test_writer_refiles_an_old_list_into_smaller_files(
+    old_list: Path, writer: TinyDBStore, data_dir: Path
+) -> None:
+    assert _files(data_dir / "lists", "*.json") == [
+        "slack/T1/2505/000.json", "slack/T1/2505/008.json"
+    ]
+
+
+async def test_refiled_list_keeps_every_entry(old_list: Path, writer: TinyDBStore) -> None:
+    listed = [e.paper.arxiv_id for e in await writer.saved_papers("slack", "T1")]
+    assert listed == ["2505.04000", "2505.00001"]
+
+
+async def test_refiled_list_takes_new_saves(old_list: Path, writer: TinyDBStore) -> None:
+    change = await writer.save("slack", "T1", paper("2505.00001"), saver("bob", minutes=5))
+    assert change.savers == 2
+
+
+async def test_reader_lists_an_old_list_without_refiling_it(
+    old_list: Path, data_dir: Path
+) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    listed = [e.paper.arxiv_id for e in await reader.saved_papers("slack", "T1", limit=5)]
+    await reader.close()
+    assert (listed, _files(data_dir / "lists", "*.json")) == (
+        ["2505.04000", "2505.00001"], ["slack/T1/2505-0.json"]
+    )
+
+
+async def test_refiling_cut_short_is_finished_without_duplicates(
+    old_list: Path, data_dir: Path
+) -> None:
+    # A writer died after writing one new file and before deleting the old one.
+    moved = json.loads((data_dir / OLD_LIST).read_text("utf-8"))["entries"]["2505.00001"]
+    write_json_atomic(data_dir / "lists/slack/T1/2505/000.json",
+                      {"entries": {"2505.00001": moved}})
+    store = await TinyDBStore.open(data_dir)
+    listed = [e.paper.arxiv_id for e in await store.saved_papers("slack", "T1")]
+    count = await store.count_saved("slack", "T1")
+    await store.close()
+    assert (listed, count) == (["2505.04000", "2505.00001"], 2)
+
+
+async def test_corrupt_old_list_is_left_and_named(old_list: Path, data_dir: Path) -> None:
+    (data_dir / OLD_LIST).write_bytes(b"garbage")
+    store = await TinyDBStore.open(data_dir)
+    with pytest.raises(StoreError, match=f"{old_list} is corrupt"):
+        await store.saved_papers("slack", "T1")
+    await store.close()
