@@ -85,9 +85,14 @@ class ListIndex:
     decoding a single paper. The order is kept sorted as entries change (a bisect and a
     list insert, microseconds at 20,000 entries), so a page costs no sort."""
 
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[datetime, int]] = {}
-        self._order: list[tuple[datetime, str]] = []  # oldest first
+    def __init__(self, entries: Iterable[tuple[str, datetime, int]] = ()) -> None:
+        """Start from (arxiv id, last saved at, savers) triples, sorted once."""
+        self._entries: dict[str, tuple[datetime, int]] = {
+            arxiv_id: (last_saved_at, savers) for arxiv_id, last_saved_at, savers in entries
+        }
+        self._order: list[tuple[datetime, str]] = sorted(  # oldest first
+            (last_saved_at, arxiv_id) for arxiv_id, (last_saved_at, _) in self._entries.items()
+        )
 
     def put(self, arxiv_id: str, last_saved_at: datetime, savers: int) -> None:
         self.remove(arxiv_id)

@@ -595,10 +595,11 @@ class TinyDBStore:
         index = self._lists.get(key)
         if index is None:
             # Built from the stored dicts: dates and counts only, no paper is decoded.
-            index = ListIndex()
-            for relative in self._list_files(platform, team):
-                for arxiv_id, doc in self._raw(relative, "entries").items():
-                    index.put(arxiv_id, _last_saved_at(doc), len(doc["savers"]))
+            index = ListIndex(
+                (arxiv_id, _last_saved_at(doc), len(doc["savers"]))
+                for relative in self._list_files(platform, team)
+                for arxiv_id, doc in self._raw(relative, "entries").items()
+            )
             self._lists[key] = index
         return index
 
