@@ -20,8 +20,8 @@ the file each write replaces. Backups: a team-state write hard-links the previou
 `<name>.bak`; its cost is timed on the largest list file.
 
 Targets: reaction save/unsave p99 <= 50 ms at every size (and flat in size), `/papers list`
-p99 <= 100 ms. Exit status 1 when one is missed. Rewrites its own section of
-docs/benchmarks.md (between `<!-- bench:store -->` markers).
+p99 <= 100 ms, the first one after a start included. Exit status 1 when one is missed.
+Rewrites its own section of docs/benchmarks.md (between `<!-- bench:store -->` markers).
 Run: .venv/bin/python bench/store.py [--ops 200] [--sizes 1000,5000,20000] [--tmp DIR]
      [--no-docs]
 """
@@ -258,10 +258,10 @@ async def _measure(
         if not isinstance(reply, ListReply) or reply.total < entries:
             raise SystemExit("/papers list does not show the seeded list: has the layout changed?")
 
-    # A bot just started: its first reaction reads the team list once.
+    # A bot just started: its first reaction opens the files it needs.
     first = await _time([react(fresh[0], True)])
     rows = [
-        Row("first 📌 after start (reads the list)", first),
+        Row("first 📌 after start", first),
         Row("📌 save, new entry", await _time(
             [react(p, True) for p in fresh[1:]]), REACTION_TARGET_MS),
         Row("📌 save, second saver", await _time(
@@ -272,7 +272,7 @@ async def _measure(
             [react(p, False) for p in fresh]), REACTION_TARGET_MS),
         # The first listing since the start reads every file of the list once (to count it
         # and order it); later ones answer from memory.
-        Row("first /papers list after start", await _time([listing])),
+        Row("first /papers list after start", await _time([listing]), LIST_TARGET_MS),
         Row("/papers list (20 + total)", await _time(
             [listing] * max(20, ops // 10)), LIST_TARGET_MS),
     ]

@@ -8,7 +8,6 @@ bot.service do.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -52,7 +51,7 @@ async def open_runtime(
 
     With `readonly_if_locked` (the commands that only read), a data directory held by a
     running bot or not writable is opened read-only (the caller then skips cache writes)
-    instead of failing, and one that does not exist is read as empty without creating it.
+    instead of failing, and one that does not exist is created only if a cache is written.
     Writers get StoreLocked or DataDirReadOnly, one line naming the directory.
     """
     env = os.environ if env is None else env
@@ -84,11 +83,10 @@ async def open_runtime(
 
 
 async def _open_store(data_dir: Path, *, readonly_if_locked: bool) -> Store:
-    if readonly_if_locked and not await asyncio.to_thread(data_dir.exists):
-        # A reader must not leave a directory (or a lock file) behind where there was none.
-        return await TinyDBStore.open(data_dir, readonly=True)
     try:
-        return await TinyDBStore.open(data_dir)
+        # A reader must not leave a directory (or a lock file) behind where there was none,
+        # unless it writes a cache there (digest keeps its summaries).
+        return await TinyDBStore.open(data_dir, create_on_write=readonly_if_locked)
     except (StoreLocked, DataDirReadOnly) as exc:
         if not readonly_if_locked:
             raise

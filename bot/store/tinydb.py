@@ -53,6 +53,7 @@ import errno
 import functools
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -118,18 +119,24 @@ class TinyDBStore:
         # Exclusive stores only: built on first use from the files, then kept by our writes.
         self._ledgers: dict[str, LedgerIndex] = {}
         self._lists: dict[str, ListIndex] = {}
+        # True while a writable store's directory does not exist yet (see `open`).
+        self._deferred = False
         self._closed = False
 
     @classmethod
-    async def open(cls, data_dir: Path, *, readonly: bool = False) -> TinyDBStore:
+    async def open(
+        cls, data_dir: Path, *, readonly: bool = False, create_on_write: bool = False
+    ) -> TinyDBStore:
         """Open (creating it when writable) the data directory.
 
         Raises StoreLocked when another process writes there, DataDirReadOnly when it cannot
         be written, StoreError when it cannot be created. Read-only, a missing directory reads
-        as empty and is not created.
+        as empty and is not created. With `create_on_write`, a missing directory is created
+        (and locked) by the first write, so a command that only reads leaves nothing behind.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-store")
         store = cls(data_dir, readonly=readonly, executor=executor)
+        store._deferred = create_on_write and not readonly
         try:
             await store._run(store._open)
         except BaseException:
@@ -147,8 +154,7 @@ class TinyDBStore:
 
     # --- papers -------------------------------------------------------------------------
     async def put_papers(self, papers: Iterable[Paper]) -> None:
-        self._check_writable()
-        await self._run(self._put_papers, list(papers))
+        await self._write(self._put_papers, list(papers))
 
     async def get_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
         return await self._run(self._get_papers, list(arxiv_ids))
@@ -163,16 +169,14 @@ class TinyDBStore:
         return await self._run(self._get_summaries, list(arxiv_ids), summarizer, model)
 
     async def put_summary(self, arxiv_id: str, summarizer: str, summary: Summary) -> None:
-        self._check_writable()
-        await self._run(self._put_summary, arxiv_id, summarizer, summary)
+        await self._write(self._put_summary, arxiv_id, summarizer, summary)
 
     # --- daily posts --------------------------------------------------------------------
     async def claim_post(
         self, channel: ChatRef, day: date, owner: str, now: datetime,
         items: Sequence[PostItem] = (),
     ) -> PostRecord | None:
-        self._check_writable()
-        return await self._run(self._claim_post, channel, day, owner, now, tuple(items))
+        return await self._write(self._claim_post, channel, day, owner, now, tuple(items))
 
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         return await self._run(self._get_post, channel, day)
@@ -184,20 +188,16 @@ class TinyDBStore:
         items: Sequence[PostItem],
         status: PostStatus | None = None,
     ) -> None:
-        self._check_writable()
-        await self._run(self._record_items, channel, day, tuple(items), status)
+        await self._write(self._record_items, channel, day, tuple(items), status)
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
-        self._check_writable()
-        await self._run(self._finish_post, channel, day, status)
+        await self._write(self._finish_post, channel, day, status)
 
     async def drop_item(self, channel: ChatRef, day: date, key: str) -> None:
-        self._check_writable()
-        await self._run(self._drop_item, channel, day, key)
+        await self._write(self._drop_item, channel, day, key)
 
     async def release_post(self, channel: ChatRef, day: date) -> None:
-        self._check_writable()
-        await self._run(self._release_post, channel, day)
+        await self._write(self._release_post, channel, day)
 
     async def posted_ids(self, channel: ChatRef) -> frozenset[str]:
         return await self._run(self._posted_ids, channel)
@@ -209,12 +209,10 @@ class TinyDBStore:
 
     # --- team reading list --------------------------------------------------------------
     async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
-        self._check_writable()
-        return await self._run(self._save, platform, team, paper, saver)
+        return await self._write(self._save, platform, team, paper, saver)
 
     async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
-        self._check_writable()
-        return await self._run(self._unsave, platform, team, arxiv_id, user)
+        return await self._write(self._unsave, platform, team, arxiv_id, user)
 
     async def saved_papers(
         self, platform: str, team: str, *, limit: int | None = None
@@ -235,7 +233,7 @@ class TinyDBStore:
         self._check_writable()
         # Copy through JSON now: a value that cannot be stored fails here, in the caller.
         stored = None if value is None else json.loads(json.dumps(value))
-        await self._run(self._set_meta, key, stored)
+        await self._write(self._set_meta, key, stored)
 
     # --- the worker thread: everything below runs there, one call at a time -------------
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
@@ -244,11 +242,30 @@ class TinyDBStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args))
 
+    async def _write(self, function: Callable[..., T], *args: Any) -> T:
+        self._check_writable()
+        return await self._run(self._open_then, function, *args)
+
+    def _open_then(self, function: Callable[..., T], *args: Any) -> T:
+        if self._deferred:
+            self._open_for_writing()
+            self._deferred = False
+        return function(*args)
+
     def _open(self) -> None:
-        if self.readonly:
+        if self.readonly or self._deferred:
             if self.data_dir.exists() and not self.data_dir.is_dir():
                 raise StoreError(f"data directory {self.data_dir} is not a directory")
-            return
+            if self._deferred and self.data_dir.is_dir():
+                self._deferred = False  # it exists: lock it now, as any writer
+            else:
+                if self._deferred and not _creatable(self.data_dir):
+                    # Nothing could ever be written there: say so now, as a read-only store.
+                    self.readonly, self.exclusive, self._deferred = True, False, False
+                return
+        self._open_for_writing()
+
+    def _open_for_writing(self) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -627,6 +644,15 @@ class TinyDBStore:
                 _put(table, key, {"value": value})
             elif table.get(doc_id=key) is not None:
                 table.remove(doc_ids=[key])
+
+
+def _creatable(directory: Path) -> bool:
+    """Whether `directory` (missing) could be created: its nearest existing parent is
+    writable."""
+    parent = directory.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return os.access(parent, os.W_OK)
 
 
 def _batch(table: Table) -> AbstractContextManager[None]:

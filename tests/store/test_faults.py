@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -374,3 +375,62 @@ async def test_save_on_a_full_disk_leaves_the_list_as_it_was(full_disk: Path) ->
 
 def _fields(value: Paper) -> dict[str, object]:
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+# --- ENOSPC from the kernel, injected with strace (no mount needed) -----------------------
+
+_CHILD = """
+import asyncio, sys
+from pathlib import Path
+from bot.errors import StoreError
+from bot.store.tinydb import TinyDBStore
+
+async def main():
+    store = await TinyDBStore.open(Path(sys.argv[1]))
+    try:
+        await store.set_meta("k", {"v": "new"})
+        print("written")
+    except StoreError as exc:
+        print(exc)
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture
+async def enospc_run(data_dir: Path) -> tuple[str, Path]:
+    """A child process whose every fsync fails with ENOSPC tries to replace meta.json.
+    Returns what it printed and the data directory."""
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed: cannot inject ENOSPC")
+    store = await TinyDBStore.open(data_dir)
+    await store.set_meta("k", {"v": "old"})
+    await store.close()
+    child = await asyncio.create_subprocess_exec(
+        "strace", "-f", "-qq", "-o", os.devnull, "-e", "trace=fsync",
+        "-e", "inject=fsync:error=ENOSPC", sys.executable, "-c", _CHILD, str(data_dir),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await child.communicate()
+    if child.returncode != 0 and b"ptrace" in err:
+        pytest.skip(f"strace cannot trace here: {err.decode().strip()[:80]}")
+    return out.decode().strip(), data_dir
+
+
+async def test_injected_enospc_says_disk_full(enospc_run: tuple[str, Path]) -> None:
+    printed, data_dir = enospc_run
+    assert printed == f"disk full: could not write {data_dir / 'meta.json'}"
+
+
+async def test_injected_enospc_leaves_the_last_value(enospc_run: tuple[str, Path]) -> None:
+    _, data_dir = enospc_run
+    store = await TinyDBStore.open(data_dir)
+    value = await store.get_meta("k")
+    await store.close()
+    assert value == {"v": "old"}
+
+
+async def test_injected_enospc_leaves_no_temp_file(enospc_run: tuple[str, Path]) -> None:
+    _, data_dir = enospc_run
+    assert _temp_files(data_dir) == []

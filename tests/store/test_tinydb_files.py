@@ -690,3 +690,43 @@ async def test_corrupt_old_list_is_left_and_named(old_list: Path, data_dir: Path
     with pytest.raises(StoreError, match=f"{old_list} is corrupt"):
         await store.saved_papers("slack", "T1")
     await store.close()
+
+
+# --- a writable store on a directory that does not exist yet ------------------------------
+
+
+async def test_store_created_on_write_leaves_nothing_when_only_read(data_dir: Path) -> None:
+    store = await TinyDBStore.open(data_dir, create_on_write=True)
+    await store.saved_papers("slack", "T1")
+    await store.get_meta("k")
+    await store.close()
+    assert _files(data_dir.parent, "*") == []
+
+
+async def test_store_created_on_write_creates_the_directory_on_its_first_write(
+    data_dir: Path,
+) -> None:
+    store = await TinyDBStore.open(data_dir, create_on_write=True)
+    await store.put_papers([paper()])
+    await store.close()
+    store = await TinyDBStore.open(data_dir, readonly=True)
+    found = await store.get_papers(["2505.01234"])
+    await store.close()
+    assert found == {"2505.01234": paper()}
+
+
+async def test_store_created_on_write_locks_once_it_writes(data_dir: Path) -> None:
+    store = await TinyDBStore.open(data_dir, create_on_write=True)
+    await store.set_meta("k", 1)
+    with pytest.raises(StoreLocked):
+        await TinyDBStore.open(data_dir)
+    await store.close()
+
+
+async def test_store_created_on_write_locks_an_existing_directory_at_once(
+    existing_dir: Path,
+) -> None:
+    store = await TinyDBStore.open(existing_dir, create_on_write=True)
+    with pytest.raises(StoreLocked):
+        await TinyDBStore.open(existing_dir)
+    await store.close()
