@@ -53,7 +53,8 @@ from bot.sources.huggingface import HuggingFaceClient
 from bot.store import PostItem, PostRecord
 from bot.store import _codec as codec
 from bot.store._files import read_json, write_json_atomic
-from bot.store.tinydb import TinyDBStore, list_file, post_file
+from bot.store._layout import list_file, post_file
+from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
 
 PROJECT = Path(__file__).resolve().parents[1]

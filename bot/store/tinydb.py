@@ -1,7 +1,7 @@
 """The Store on disk: many small TinyDB JSON files in the data directory, one writing process.
 
 TinyDB rewrites a whole file on every write, so the data is split where it grows and each
-write touches one small file (see REFERENCE.md, "TinyDB 4.x"):
+write touches one small file (see REFERENCE.md, "TinyDB 4.x"; paths in bot.store._layout):
 
     paperboy.lock                                  who writes here (pid, command)
     meta.json                                      small state (`get_meta` / `set_meta`)
@@ -40,7 +40,8 @@ Safety: an exclusive lock makes this the only writing process (a second gets Sto
 every file is replaced atomically (bot.store._files); all file I/O runs on one worker thread,
 which serialises the calls (a claim is atomic) and keeps the event loop free. Read-only stores
 take no lock, follow a live writer's files, and refuse writes; one on a directory that does
-not exist reads as empty and creates nothing.
+not exist reads as empty and creates nothing. A store opened `create_on_write` (the reading
+commands) creates and locks a missing directory only when it first writes a cache.
 Does not: merge papers field by field (the caller decides), or rewrite year files.
 Opened by bot.runtime / the CLI; the contract suite and bench/store.py exercise it.
 """
@@ -54,7 +55,6 @@ import functools
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -62,7 +62,6 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote
 
 from tinydb import TinyDB
 from tinydb.table import Document, Table
@@ -71,13 +70,12 @@ from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
 from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
 from bot.store import _codec as codec
+from bot.store import _layout as layout
 from bot.store._files import (
     AtomicJSONStorage,
     DataDirLock,
     DataDirReadOnly,
-    read_json,
     remove_stale_temp_files,
-    write_json_atomic,
 )
 from bot.store._index import ItemKey, LedgerIndex, ListIndex
 
@@ -85,12 +83,7 @@ T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-_NEW_STYLE_MONTH = re.compile(r"^(\d{4})\.\d{4,5}$", re.ASCII)
-_YEAR_FILE = re.compile(r"/\d{4}\.json$", re.ASCII)
-_LIST_SHARD = 500  # arXiv numbers per list file
-_OLD_LIST_FILE = "[0-9][0-9][0-9][0-9]-*.json"  # <YYMM>-<number // 5000>.json
-# Caches can be fetched again; everything else is team state.
-_CACHE_DIRS = ("papers/", "summaries/")
+
 
 
 class _KeyedTable(Table):
@@ -279,32 +272,7 @@ class TinyDBStore:
         self._lock.acquire()
         # Only the lock holder may: a temp file could be another writer's work in progress.
         remove_stale_temp_files(self.data_dir)
-        self._move_old_list_files()
-
-    def _move_old_list_files(self) -> None:
-        """Refile list entries from `<YYMM>-<k>.json` files into `<YYMM>/<k>.json` ones.
-
-        New files are written first and each old file is deleted after its entries are all
-        in place, so a crash part-way leaves old files that the next writer refiles again
-        (the new files then already hold the same entries). A corrupt old file stays where
-        it is; listing the team then says so.
-        """
-        lists = self.data_dir / "lists"
-        for old in sorted(lists.glob(f"*/*/{_OLD_LIST_FILE}")) if lists.is_dir() else []:
-            try:
-                entries = (read_json(old) or {}).get("entries", {})
-                by_file: dict[Path, dict[str, Any]] = {}
-                for arxiv_id, entry in entries.items():
-                    target = old.parent / _list_shard(arxiv_id)
-                    by_file.setdefault(target, {})[arxiv_id] = entry
-                for target, moved in by_file.items():
-                    current = (read_json(target) or {}).get("entries", {})
-                    write_json_atomic(target, {"entries": {**moved, **current}}, backup=True)
-                old.unlink()
-            except (StoreError, OSError) as exc:
-                log.warning("could not refile the list entries of %s: %s", old, exc)
-                continue
-            log.info("refiled %d list entries of %s into smaller files", len(entries), old)
+        layout.refile_old_lists(self.data_dir)
 
     def _release(self) -> None:
         self._dbs.clear()
@@ -325,7 +293,7 @@ class TinyDBStore:
                 path,
                 storage=AtomicJSONStorage,
                 readonly=self.readonly,
-                rebuildable=relative.startswith(_CACHE_DIRS),
+                rebuildable=relative.startswith(layout.CACHE_DIRS),
             )
             self._dbs[path] = db
         return db
@@ -356,7 +324,7 @@ class TinyDBStore:
 
     def _list_files(self, platform: str, team: str) -> list[str]:
         """A team list's files: month folders, old.json, and files of the earlier layout."""
-        team_dir = _team_dir(platform, team)
+        team_dir = layout.team_dir(platform, team)
         directory = self.data_dir / team_dir
         if not directory.is_dir():
             return []
@@ -373,7 +341,7 @@ class TinyDBStore:
     def _put_papers(self, papers: list[Paper]) -> None:
         by_shard: dict[str, list[Paper]] = {}
         for paper in papers:
-            by_shard.setdefault(f"papers/{_month(paper.arxiv_id)}.json", []).append(paper)
+            by_shard.setdefault(layout.paper_file(paper.arxiv_id), []).append(paper)
         for relative, shard_papers in by_shard.items():
             table = self._table(relative, "papers")
             with _batch(table):
@@ -383,7 +351,7 @@ class TinyDBStore:
     def _get_papers(self, arxiv_ids: list[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
         for arxiv_id in arxiv_ids:
-            doc = self._table(f"papers/{_month(arxiv_id)}.json", "papers").get(doc_id=arxiv_id)
+            doc = self._table(layout.paper_file(arxiv_id), "papers").get(doc_id=arxiv_id)
             if doc is not None:
                 found[arxiv_id] = codec.paper_from_dict(doc)
         return found
@@ -401,14 +369,14 @@ class TinyDBStore:
     ) -> dict[str, Summary]:
         found: dict[str, Summary] = {}
         for arxiv_id in arxiv_ids:
-            table = self._table(f"summaries/{_month(arxiv_id)}.json", "summaries")
+            table = self._table(layout.summary_file(arxiv_id), "summaries")
             doc = table.get(doc_id=_summary_key(arxiv_id, summarizer, model))
             if doc is not None:
                 found[arxiv_id] = codec.summary_from_dict(doc)
         return found
 
     def _put_summary(self, arxiv_id: str, summarizer: str, summary: Summary) -> None:
-        table = self._table(f"summaries/{_month(arxiv_id)}.json", "summaries")
+        table = self._table(layout.summary_file(arxiv_id), "summaries")
         with _batch(table):
             key = _summary_key(arxiv_id, summarizer, summary.model)
             _put(table, key, codec.summary_to_dict(summary))
@@ -416,13 +384,13 @@ class TinyDBStore:
     # daily posts
     def _claims(self, channel: ChatRef, day: date, name: str = "claims") -> Table:
         # "claims" holds one record per day; "released" keeps the items of released claims.
-        return self._table(post_file(channel, day), name)
+        return self._table(layout.post_file(channel, day), name)
 
     def _find_claim(self, channel: ChatRef, day: date) -> tuple[Table, dict[str, Any]] | None:
         """The table holding the claim for (channel, day) and its document: the month file,
         else the year file an earlier version wrote."""
         key = day.isoformat()
-        for relative in (post_file(channel, day), _year_file(channel, day.year)):
+        for relative in (layout.post_file(channel, day), layout.year_file(channel, day.year)):
             table = self._table(relative, "claims")
             doc = table.get(doc_id=key)
             if doc is not None:
@@ -483,7 +451,7 @@ class TinyDBStore:
             if claims.get(doc_id=key) is not None:
                 claims.remove(doc_ids=[key])
         # A claim made before month files: its items are in the month file's ledger now.
-        year_claims = self._table(_year_file(channel, day.year), "claims")
+        year_claims = self._table(layout.year_file(channel, day.year), "claims")
         if year_claims.get(doc_id=key) is not None:
             with _batch(year_claims):
                 year_claims.remove(doc_ids=[key])
@@ -505,8 +473,8 @@ class TinyDBStore:
     def _read_ledger(self, channel: ChatRef) -> LedgerIndex:
         """The channel's ledger from its files: year files first, so that a day's record in
         a month file replaces the same day's in a year file."""
-        files = sorted(self._files(_channel_dir(channel)),
-                       key=lambda r: (_YEAR_FILE.search(r) is None, r))
+        files = sorted(self._files(layout.channel_dir(channel)),
+                       key=lambda r: (layout.YEAR_FILE.search(r) is None, r))
         claims: dict[str, list[dict[str, Any]]] = {}
         ledger = LedgerIndex()
         for relative in files:
@@ -521,7 +489,7 @@ class TinyDBStore:
     def _ledger(self, channel: ChatRef) -> LedgerIndex:
         if self.readonly:
             return self._read_ledger(channel)  # another process writes: read it afresh
-        key = _channel_dir(channel)
+        key = layout.channel_dir(channel)
         ledger = self._ledgers.get(key)
         if ledger is None:
             ledger = self._ledgers[key] = self._read_ledger(channel)
@@ -529,7 +497,7 @@ class TinyDBStore:
 
     def _indexed_ledger(self, channel: ChatRef, change: Callable[[LedgerIndex], None]) -> None:
         """Apply a write that reached the disk to the channel's index, if one was built."""
-        ledger = self._ledgers.get(_channel_dir(channel))
+        ledger = self._ledgers.get(layout.channel_dir(channel))
         if ledger is not None:
             change(ledger)
 
@@ -541,7 +509,7 @@ class TinyDBStore:
 
     # team reading list
     def _entries(self, platform: str, team: str, arxiv_id: str) -> Table:
-        return self._table(list_file(platform, team, arxiv_id), "entries")
+        return self._table(layout.list_file(platform, team, arxiv_id), "entries")
 
     def _save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         entries = self._entries(platform, team, paper.arxiv_id)
@@ -558,7 +526,7 @@ class TinyDBStore:
         entry["savers"] = [*entry["savers"], codec.saver_to_dict(saver)]
         with _batch(entries):
             _put(entries, paper.arxiv_id, entry)
-        index = self._lists.get(_team_dir(platform, team))
+        index = self._lists.get(layout.team_dir(platform, team))
         if index is not None:
             index.put(paper.arxiv_id, _last_saved_at(entry), len(entry["savers"]))
         return ListChange(snapshot, True, len(entry["savers"]))
@@ -577,7 +545,7 @@ class TinyDBStore:
                 _put(entries, arxiv_id, {**doc, "savers": savers})
             else:
                 entries.remove(doc_ids=[arxiv_id])
-        index = self._lists.get(_team_dir(platform, team))
+        index = self._lists.get(layout.team_dir(platform, team))
         if index is not None:
             if savers:
                 index.put(arxiv_id, _last_saved_at({"savers": savers}), len(savers))
@@ -608,7 +576,7 @@ class TinyDBStore:
         return len(set().union(*(self._raw(relative, "entries") for relative in files)))
 
     def _list_index(self, platform: str, team: str) -> ListIndex:
-        key = _team_dir(platform, team)
+        key = layout.team_dir(platform, team)
         index = self._lists.get(key)
         if index is None:
             # Built from the stored dicts: dates and counts only, no paper is decoded.
@@ -628,7 +596,7 @@ class TinyDBStore:
                 continue
             for team_dir in root.glob("*/*"):
                 if team_dir.is_dir() and next(team_dir.rglob("*.json"), None) is not None:
-                    teams.add((_unpart(team_dir.parent.name), _unpart(team_dir.name)))
+                    teams.add((layout.unpart(team_dir.parent.name), layout.unpart(team_dir.name)))
         return sorted(teams)
 
     # small state
@@ -703,57 +671,9 @@ def _dict_keys(items: Iterable[Mapping[str, Any]]) -> list[ItemKey]:
     return [(item.get("arxiv_id"), item.get("message_id")) for item in items]
 
 
-def post_file(channel: ChatRef, day: date) -> str:
-    """Where a channel's post record for `day` lives, relative to the data directory."""
-    return f"{_channel_dir(channel)}/{day.year:04d}-{day.month:02d}.json"
-
-
-def _year_file(channel: ChatRef, year: int) -> str:
-    # The layout before month files: still read, never written.
-    return f"{_channel_dir(channel)}/{year:04d}.json"
-
-
-def list_file(platform: str, team: str, arxiv_id: str) -> str:
-    """Where a team's list entry for a paper lives, relative to the data directory."""
-    return f"{_team_dir(platform, team)}/{_list_shard(arxiv_id)}"
-
-
-def _list_shard(arxiv_id: str) -> str:
-    match = _NEW_STYLE_MONTH.match(arxiv_id)
-    if not match:
-        return "old.json"
-    return f"{match.group(1)}/{int(arxiv_id[5:]) // _LIST_SHARD:03d}.json"
-
-
-def _month(arxiv_id: str) -> str:
-    """The shard of a paper: its YYMM for new-style ids, "old" for `hep-th/9901001` style."""
-    match = _NEW_STYLE_MONTH.match(arxiv_id)
-    return match.group(1) if match else "old"
-
-
 def _summary_key(arxiv_id: str, summarizer: str, model: str | None) -> str:
     # A JSON list keeps the three parts apart whatever characters a model name holds.
     return json.dumps([arxiv_id, summarizer, model])
-
-
-def _channel_dir(channel: ChatRef) -> str:
-    return f"posts/{_part(channel.platform)}/{_part(channel.team)}/{_part(channel.channel)}"
-
-
-def _team_dir(platform: str, team: str) -> str:
-    return f"lists/{_part(platform)}/{_part(team)}"
-
-
-def _part(text: str) -> str:
-    """A path component that cannot escape its directory and maps back to one `text`."""
-    if not text:
-        return "%"
-    return quote(text, safe="-_").replace(".", "%2E")
-
-
-def _unpart(name: str) -> str:
-    """The `text` a path component made by `_part` stands for."""
-    return "" if name == "%" else unquote(name)
 
 
 def _describe(channel: ChatRef) -> str:
