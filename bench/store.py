@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -120,6 +121,7 @@ class Result:
     posts: list[PostWrites]
     backup: BackupCost
     ops: int
+    load: tuple[float, float]  # 1-minute load average before and after: other work competes
 
     def target_met(self) -> bool:
         return all(row.met() for size in self.sizes for row in size.rows)
@@ -366,6 +368,7 @@ async def run(
     histories: Sequence[int] = HISTORIES,
     posts: int = 20,
 ) -> Result:
+    load_before = os.getloadavg()[0]
     rng = random.Random(7)
     papers = distinct_papers(corpus, max(sizes) + ops, rng)
     rng.shuffle(papers)
@@ -373,7 +376,7 @@ async def run(
     post_writes = [await run_post_writes(papers, parent, days, posts) for days in histories]
     biggest = max(results, key=lambda size: size.entries)
     backup = run_backup_cost(biggest.list_dir, max(20, ops // 4))
-    return Result(results, post_writes, backup, ops)
+    return Result(results, post_writes, backup, ops, (load_before, os.getloadavg()[0]))
 
 
 def render(result: Result, disk: Path, when: date | None = None) -> str:
@@ -383,7 +386,8 @@ def render(result: Result, disk: Path, when: date | None = None) -> str:
     lines = [
         "## Store: 📌 reactions, `/papers list` and daily-post writes (`bench/store.py`)",
         "",
-        f"Measured {when.isoformat()} on {machine()}; data directories under `{disk}`.",
+        f"Measured {when.isoformat()} on {machine()}; data directories under `{disk}`; "
+        f"1-minute load average {result.load[0]:.1f} before, {result.load[1]:.1f} after.",
         "Command: `.venv/bin/python bench/store.py` "
         f"(--ops {result.ops}; sizes {', '.join(f'{s.entries:,}' for s in sizes)}).",
         "Through `Service.handle_reaction` / `Service.handle_command(text=\"list\")` on a "
