@@ -188,7 +188,7 @@ def build_template(
     listed = _distinct_copies(papers, LISTED)
     seed_cache(template, papers)
     seed_list(template, ("slack", TEAM), listed)
-    first = post_day - timedelta(days=HISTORY_DAYS + 1)
+    first = post_day - timedelta(days=HISTORY_DAYS)
     saveable: list[ChatRef] = []
     for n, channel in enumerate(channels):
         where = ChatRef("slack", TEAM, channel.id)
