@@ -101,9 +101,10 @@ class Audience:
 class SavedLists:
     """Each team's list as ranking sees it: read at most once per `ttl` and shared by all of
     the team's channels (the same object, so picks compare it with the day's candidates
-    once per team). A save made a minute ago may shape the next day's picks rather than
-    the next channel's; what a channel was already sent is never cached. Without a clock,
-    each list is read once for the object's life (one `paperboy digest`)."""
+    once per team). A save shapes picks from the next refresh, not from the next channel
+    (re-reading a 20,000-paper list after every 📌 of a busy morning would stall the
+    fan-out); what a channel was already sent is never cached. Without a clock, each list
+    is read once for the object's life (one `paperboy digest`)."""
 
     def __init__(
         self, store: Store, clock: Callable[[], datetime] | None = None,
@@ -114,10 +115,6 @@ class SavedLists:
         self._ttl = ttl
         self._lists: dict[tuple[str, str], tuple[datetime | None, tuple[SavedPaper, ...]]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-
-    def forget(self, team: tuple[str, str]) -> None:
-        """This process changed the team's list: the next ranking reads it again."""
-        self._lists.pop(team, None)
 
     async def get(self, team: tuple[str, str]) -> tuple[SavedPaper, ...]:
         async with self._locks.setdefault(team, asyncio.Lock()):
@@ -131,7 +128,8 @@ class SavedLists:
 
     async def _read(self, team: tuple[str, str]) -> tuple[SavedPaper, ...]:
         try:
-            return tuple(await self._store.saved_papers(*team))
+            # Ranking looks at the most recent saves only (picks.SIMILAR_RECENT): read no more.
+            return tuple(await self._store.saved_papers(*team, limit=picks.SIMILAR_RECENT))
         except StoreError as exc:
             # The list only boosts similar papers: a damaged one must not stop the post.
             log.warning("ranking without the team list of %s:%s: %s", *team, exc)

@@ -190,8 +190,6 @@ class Service:
         paper = await self.find_paper(arxiv_id)
         saver = Saver(user=user, saved_at=self.clock(), where=where)
         change = await self._store.save(where.platform, where.team, paper, saver)
-        if change.changed:
-            self.saved_lists.forget((where.platform, where.team))
         log.info("%s saved %s in %s:%s (%s)", user, paper.arxiv_id, where.platform, where.team,
                  "new" if change.changed else "already saved")
         return SaveReply(change.paper or paper, saved=True, changed=change.changed,
@@ -202,8 +200,6 @@ class Service:
         change = await self._store.unsave(where.platform, where.team, arxiv_id, user)
         if change.paper is None:
             raise UserInputError(f"{arxiv_id} is not on your team's list")
-        if change.changed:
-            self.saved_lists.forget((where.platform, where.team))
         return SaveReply(change.paper, saved=False, changed=change.changed,
                          savers=change.savers)
 
