@@ -34,7 +34,9 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -127,10 +129,29 @@ class PaperIndex:
             return cls._open_writable(path)
         except OSError as exc:
             log.warning(
-                "search index at %s cannot be written (%s): searching it read-only",
+                "search index at %s cannot be written (%s): searching a read-only copy",
                 path, _one_line(exc),
             )
-            return cls.open_readonly(path)
+            return cls._open_copy(path)
+
+    @classmethod
+    def _open_copy(cls, path: Path) -> PaperIndex:
+        # tantivy takes a lock file even to read, which a read-only filesystem refuses: the
+        # index is searched from a private copy, deleted when this object goes.
+        if _read_marker(path) is None:
+            return cls.open_readonly(path)  # nothing worth copying; says so itself
+        scratch = Path(tempfile.mkdtemp(prefix="paperboy-index-"))
+        copy = scratch / path.name
+        try:
+            shutil.copytree(path, copy, ignore=shutil.ignore_patterns(".tantivy-*.lock"))
+        except OSError as exc:
+            log.warning("could not copy the search index at %s (%s): searching remote only",
+                        path, _one_line(exc))
+            shutil.rmtree(scratch, ignore_errors=True)
+            return cls._empty_readonly()
+        index = cls.open_readonly(copy)
+        weakref.finalize(index, shutil.rmtree, scratch, ignore_errors=True)
+        return index
 
     @classmethod
     def _open_writable(cls, path: Path) -> PaperIndex:
@@ -156,6 +177,7 @@ class PaperIndex:
 
     @classmethod
     def _reuse(cls, path: Path, *, complete: bool) -> PaperIndex | None:
+        _check_writable(path)  # a read-only disk is not a broken index
         try:
             index = cls(tantivy.Index(build_schema(), path=str(path), reuse=True),
                         path=path, fresh=not complete)
@@ -163,7 +185,6 @@ class PaperIndex:
         except ValueError as exc:
             _move_aside(path, f"is unreadable ({_one_line(exc)})")
             return None
-        _check_writable(path)
         if not complete:
             log.warning("search index at %s was never completely filled: refilling it", path)
         return index
@@ -215,10 +236,10 @@ class PaperIndex:
             }
             if not changed:
                 return 0
-            with self._writing() as writer:
+            with self._writing() as session:
                 for arxiv_id, data in changed.items():
-                    writer.delete_documents_by_term("arxiv_id", arxiv_id)
-                    writer.add_document(document(batch[arxiv_id], data))
+                    session.writer.delete_documents_by_term("arxiv_id", arxiv_id)
+                    session.writer.add_document(document(batch[arxiv_id], data))
             self._reload(added=[batch[arxiv_id] for arxiv_id in changed])
         return len(changed)
 
@@ -229,9 +250,9 @@ class PaperIndex:
         batches from a stream, so memory stays flat however many there are."""
         if self.readonly:
             raise StoreError("this search index is read-only")
-        with self._write_lock, self._writing() as writer:
-            writer.delete_all_documents()
-            rebuild = Rebuild(writer)
+        with self._write_lock, self._writing() as session:
+            session.writer.delete_all_documents()
+            rebuild = Rebuild(session)
             yield rebuild
         self._reload()
         self._mark_complete()
@@ -313,25 +334,25 @@ class PaperIndex:
         return {value for value in searcher.fast_field_values("digest", addresses) if value}
 
     @contextmanager
-    def _writing(self) -> Iterator[tantivy.IndexWriter]:
+    def _writing(self) -> Iterator[_Session]:
         """A writer whose work is committed when the block ends, rolled back if it raises;
         tantivy I/O failures come out as StoreError."""
         where = f" in {self.path}" if self.path else ""
         try:
-            writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+            session = _Session(self._index.writer(heap_size=_WRITER_HEAP, num_threads=1))
         except ValueError as exc:
             raise StoreError(
                 f"the search index{where} cannot be written ({_one_line(exc)})"
             ) from exc
         try:
             try:
-                yield writer
-                writer.commit()
-                writer.wait_merging_threads()
+                yield session
+                session.writer.commit()
+                session.writer.wait_merging_threads()
             except BaseException:
                 # An uncommitted batch must not reach the next commit.
                 try:
-                    writer.rollback()
+                    session.writer.rollback()
                 except ValueError as rollback_error:
                     log.debug("rollback after a failed write failed too: %s", rollback_error)
                 raise
@@ -340,7 +361,9 @@ class PaperIndex:
                 f"could not write the search index{where} ({_one_line(exc)})"
             ) from exc
         finally:
-            del writer  # releases tantivy's directory lock for the next batch
+            # Drops the writer, which releases tantivy's directory lock, even while the
+            # error's traceback (kept by a log record, say) still references this frame.
+            session.close()
 
     def _mark_complete(self) -> None:
         self.fresh = False
@@ -372,17 +395,34 @@ class PaperIndex:
         self._snapshot = snapshot
 
 
+class _Session:
+    """The one IndexWriter of a write; `close` lets it go."""
+
+    def __init__(self, writer: tantivy.IndexWriter) -> None:
+        self._writer: tantivy.IndexWriter | None = writer
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise RuntimeError("this index write has ended")
+        return self._writer
+
+    def close(self) -> None:
+        self._writer = None
+
+
 class Rebuild:
     """The papers going into a rebuild (see `PaperIndex.rebuilding`); `count` so far."""
 
-    def __init__(self, writer: tantivy.IndexWriter) -> None:
-        self._writer = writer
+    def __init__(self, session: _Session) -> None:
+        self._session = session
         self.count = 0
 
     def add(self, papers: Iterable[Paper]) -> None:
         """Add papers (blocking: call it in a worker thread from async code)."""
+        writer = self._session.writer
         for paper in papers:
-            self._writer.add_document(document(paper, payload(paper)))
+            writer.add_document(document(paper, payload(paper)))
             self.count += 1
 
 

@@ -148,10 +148,11 @@ class Indexer:
 
     def _failed(self, exc: StoreError) -> None:
         if not self._failing:
+            # The message, not the exception: a log record must not keep its traceback alive.
             log.warning("search index not updated, %d papers kept for a retry: %s",
-                        len(self._pending), exc)
+                        len(self._pending), str(exc))
         else:
-            log.debug("search index still not writable: %s", exc)
+            log.debug("search index still not writable: %s", str(exc))
         self._failing = True
 
     def _recovered(self) -> None:
