@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Callable, Iterable, Iterator, Set
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -68,6 +68,7 @@ BROKEN_INFIX = ".broken-"
 # for batches of a few thousand papers (8,036 papers index in about a second).
 _WRITER_HEAP = 48_000_000
 _VOCAB_UPDATE_MAX = 500
+REBUILD_COMMIT_EVERY = 2000
 # tantivy raises ValueError for its own I/O and format errors; the OS raises OSError.
 _WRITE_ERRORS = (ValueError, OSError)
 
@@ -245,16 +246,21 @@ class PaperIndex:
 
     @contextmanager
     def rebuilding(self) -> Iterator[Rebuild]:
-        """Replace the whole index with what is added to the yielded `Rebuild`, in one
-        commit when the block ends (nothing changes if it raises). Papers can be added in
-        batches from a stream, so memory stays flat however many there are."""
+        """Replace the whole index with what is added to the yielded `Rebuild`. Papers can
+        be added in batches from a stream, so memory stays flat however many there are.
+
+        Readers keep the previous snapshot until the block ends. On disk the rebuild is
+        committed every `REBUILD_COMMIT_EVERY` papers (see `Rebuild`) with the marker saying
+        `complete: false` until the last commit: if the process dies or the block raises
+        midway, the index is refilled from the store at the next open."""
         if self.readonly:
             raise StoreError("this search index is read-only")
-        with self._write_lock, self._writing() as session:
-            session.writer.delete_all_documents()
-            rebuild = Rebuild(session)
-            yield rebuild
-        self._reload()
+        with self._write_lock:
+            with self._writing() as session:
+                session.writer.delete_all_documents()
+                rebuild = Rebuild(session, self._mark_incomplete)
+                yield rebuild
+            self._reload(eager=False)
         self._mark_complete()
         log.info("search index rebuilt: %d papers", rebuild.count)
 
@@ -267,7 +273,8 @@ class PaperIndex:
 
     def warm(self) -> None:
         """Read the spelling vocabulary now (≈ 15 ms per 8k papers), so that the first
-        misspelt query does not pay for it."""
+        misspelt query does not pay for it. A rebuild drops it (the old one and the new
+        one would otherwise both be in memory): `open_index` warms after refilling."""
         self._snapshot.vocabulary()
 
     # --- reading ----------------------------------------------------------------------
@@ -365,6 +372,13 @@ class PaperIndex:
             # error's traceback (kept by a log record, say) still references this frame.
             session.close()
 
+    def _mark_incomplete(self) -> None:
+        # From the first intermediate commit of a rebuild on, the index on disk is partial
+        # until the last one: a crash or failure then means "refill", never "trust it".
+        self.fresh = True
+        if self.path is not None:
+            _write_marker(self.path, complete=False)
+
     def _mark_complete(self) -> None:
         self.fresh = False
         if self.path is not None:
@@ -376,7 +390,7 @@ class PaperIndex:
                     f"could not record the rebuilt search index in {self.path}: {exc}"
                 ) from exc
 
-    def _reload(self, added: Iterable[Paper] = ()) -> None:
+    def _reload(self, added: Iterable[Paper] = (), *, eager: bool = True) -> None:
         self._index.reload()
         searcher = self._index.searcher()
         previous = self._snapshot
@@ -390,7 +404,7 @@ class PaperIndex:
                 for term in set(self._names.analyze(searchable_text(paper))):
                     vocabulary[term] = vocabulary.get(term, 0) + 1
         snapshot = Snapshot(searcher, vocabulary)
-        if previous.built and vocabulary is None:
+        if previous.built and vocabulary is None and eager:
             snapshot.vocabulary()  # read now, in the writer's thread, not in the next search
         self._snapshot = snapshot
 
@@ -412,10 +426,18 @@ class _Session:
 
 
 class Rebuild:
-    """The papers going into a rebuild (see `PaperIndex.rebuilding`); `count` so far."""
+    """The papers going into a rebuild (see `PaperIndex.rebuilding`); `count` so far.
 
-    def __init__(self, session: _Session) -> None:
+    Why it commits along the way: tantivy queues up to 10,000 documents between
+    `add_document` and its indexing thread, and Python builds documents faster than that
+    thread indexes them. At ~8 kB a document (text, spelling words, payload) the queue alone
+    held ~150 MB at 80,000 papers; a commit waits for the queue to drain, so one every
+    REBUILD_COMMIT_EVERY papers bounds it.
+    """
+
+    def __init__(self, session: _Session, before_first_commit: Callable[[], None]) -> None:
         self._session = session
+        self._before_first_commit: Callable[[], None] | None = before_first_commit
         self.count = 0
 
     def add(self, papers: Iterable[Paper]) -> None:
@@ -424,6 +446,11 @@ class Rebuild:
         for paper in papers:
             writer.add_document(document(paper, payload(paper)))
             self.count += 1
+            if self.count % REBUILD_COMMIT_EVERY == 0:
+                if self._before_first_commit is not None:
+                    self._before_first_commit()
+                    self._before_first_commit = None
+                writer.commit()
 
 
 def _read_marker(path: Path) -> dict[str, object] | None:

@@ -13,15 +13,19 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import bot.search.index as index_module
+from bot.errors import StoreError
+from bot.models import Paper
 from bot.search import INDEX_DIR, open_index
 from bot.search.index import MARKER_FILE, PaperIndex
 from bot.search.query import parse_query
 from bot.store.memory import MemoryStore
-from tests.search.conftest import DIT, SMALL_SET
+from tests.search.conftest import DIT, SMALL_SET, paper
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -170,4 +174,45 @@ async def test_a_healthy_index_is_not_moved_aside(tmp_path: Path) -> None:
 
 def test_an_index_that_was_only_added_to_is_refilled_on_open(tmp_path: Path) -> None:
     PaperIndex.open(tmp_path / INDEX_DIR).add([DIT])
+    assert PaperIndex.open(tmp_path / INDEX_DIR).fresh is True
+
+
+# --- a rebuild that stops midway --------------------------------------------------------------
+def _papers_then_failure(count: int) -> Iterator[Paper]:
+    for n in range(count):
+        yield paper(f"2402.{n:05d}", f"Wombat {n}")
+    raise OSError("the paper cache could not be read")
+
+
+@pytest.fixture
+def small_commits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Commit along the way every 3 papers instead of every 2,000.
+    monkeypatch.setattr(index_module, "REBUILD_COMMIT_EVERY", 3)
+
+
+def test_a_rebuild_committed_along_the_way_holds_every_paper(
+    tmp_path: Path, small_commits: None
+) -> None:
+    index = PaperIndex.open(tmp_path / INDEX_DIR)
+    index.rebuild(paper(f"2402.{n:05d}", f"Wombat {n}") for n in range(10))
+    assert PaperIndex.open(tmp_path / INDEX_DIR).count() == 10
+
+
+def test_a_rebuild_that_fails_midway_keeps_readers_on_the_old_index(
+    tmp_path: Path, small_commits: None
+) -> None:
+    index = PaperIndex.open(tmp_path / INDEX_DIR)
+    index.rebuild(SMALL_SET)
+    with pytest.raises(StoreError):
+        index.rebuild(_papers_then_failure(7))
+    assert index.count() == len(SMALL_SET)
+
+
+def test_a_rebuild_that_fails_midway_is_refilled_at_the_next_open(
+    tmp_path: Path, small_commits: None
+) -> None:
+    index = PaperIndex.open(tmp_path / INDEX_DIR)
+    index.rebuild(SMALL_SET)
+    with pytest.raises(StoreError):
+        index.rebuild(_papers_then_failure(7))
     assert PaperIndex.open(tmp_path / INDEX_DIR).fresh is True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import cast
 
 import bibtexparser
 import httpx
@@ -478,5 +479,7 @@ async def test_search_when_hugging_face_fails_falls_back_to_local_results(
     searching: Service, hf_fake: FakeHuggingFace
 ) -> None:
     await ask(searching, "today")
+    # The day's papers are searchable locally once the indexer has committed them.
+    await cast(Searcher, searching.searcher).drain()
     hf_fake.fail_next("/api/papers/search", status=500, times=10)
     assert MINIMAX in _hit_ids(await ask(searching, "search sparse attention"))
