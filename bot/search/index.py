@@ -7,9 +7,9 @@ All methods block (tantivy works in Rust and releases the GIL while committing):
 callers use `asyncio.to_thread`.
 
 Inputs/outputs: `add(papers)` upserts by canonical arXiv id in one commit, skipping papers
-whose stored content is identical; `rebuilding()` streams a full replacement into one
-commit; `search`, `get`, `missing`, `count` read the last committed snapshot and never wait
-for a writer.
+whose stored content is identical; `rebuilding()` streams a full replacement in (readers
+switch to it when it is done); `search`, `get`, `missing`, `count` read the last committed
+snapshot and never wait for a writer.
 
 Why it looks like this:
 - The index is a cache of the store's paper cache. A directory that cannot be read as a
@@ -19,13 +19,15 @@ Why it looks like this:
   caller to refill it from the store (`open_index` in `bot.search` does both). An index
   written by another schema version is ours and merely outdated: it is deleted and rebuilt.
 - The marker file `paperboy-index.json` records the schema version and whether the index
-  was ever completely filled: a crash during the first fill leaves `complete: false`, and
-  the next start refills instead of trusting a half-filled index.
+  was completely filled: a crash during the first fill or a rebuild (which commits every
+  2,000 papers to keep memory flat, see `Rebuild`) leaves `complete: false`, and the next
+  start refills instead of trusting a half-filled index.
 - Writes that fail (read-only directory, full disk) raise StoreError after rolling the
   writer back: tantivy only switches to a new state when a commit completes, so readers keep
   the last committed snapshot and the index on disk stays the last committed one.
 - A data directory where nothing can be written (mounted read-only) still searches what the
-  index holds: it is opened read-only, with one WARNING.
+  index holds, with one WARNING: tantivy takes a lock file even to read, so a private copy
+  is searched read-only.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ _VOCAB_UPDATE_MAX = 500
 REBUILD_COMMIT_EVERY = 2000
 # tantivy raises ValueError for its own I/O and format errors; the OS raises OSError.
 _WRITE_ERRORS = (ValueError, OSError)
+# What reading a damaged index can raise: tantivy's errors, or a payload that decodes to
+# something that is not a paper.
+_UNREADABLE = (ValueError, KeyError, TypeError)
 
 
 class PaperIndex:
@@ -115,7 +120,7 @@ class PaperIndex:
             index = cls(tantivy.Index(build_schema(), path=str(path), reuse=True),
                         path=path, fresh=False, readonly=True)
             index._probe()
-        except _WRITE_ERRORS as exc:
+        except (*_UNREADABLE, OSError) as exc:
             log.warning("search index at %s is unreadable (%s)", path, _one_line(exc))
             return cls._empty_readonly()
         return index
@@ -183,7 +188,7 @@ class PaperIndex:
             index = cls(tantivy.Index(build_schema(), path=str(path), reuse=True),
                         path=path, fresh=not complete)
             index._probe()
-        except ValueError as exc:
+        except _UNREADABLE as exc:
             _move_aside(path, f"is unreadable ({_one_line(exc)})")
             return None
         if not complete:
