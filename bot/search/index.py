@@ -225,9 +225,10 @@ class PaperIndex:
 
     # --- writing ----------------------------------------------------------------------
     def add(self, papers: Iterable[Paper]) -> int:
-        """Insert or replace papers by canonical id, in one commit; papers whose stored
-        content is identical are skipped (no commit when nothing changed). Returns how many
-        were written. Raises StoreError when the index cannot be written."""
+        """Insert or replace papers by canonical id; papers whose stored content is identical
+        are skipped (no commit when nothing changed). Readers see the whole batch at once,
+        when it is done. Returns how many were written. Raises StoreError when the index
+        cannot be written."""
         if self.readonly:
             raise StoreError("this search index is read-only")
         batch = {paper.arxiv_id: paper for paper in papers}  # last one wins within a batch
@@ -243,9 +244,13 @@ class PaperIndex:
             if not changed:
                 return 0
             with self._writing() as session:
-                for arxiv_id, data in changed.items():
+                for done, (arxiv_id, data) in enumerate(changed.items(), start=1):
                     session.writer.delete_documents_by_term("arxiv_id", arxiv_id)
                     session.writer.add_document(document(batch[arxiv_id], data))
+                    if done % REBUILD_COMMIT_EVERY == 0:
+                        # A big batch (a backfill month) must not fill tantivy's queue
+                        # either (see `Rebuild`); upserts stay correct if cut short.
+                        session.writer.commit()
             self._reload(added=[batch[arxiv_id] for arxiv_id in changed])
         return len(changed)
 
