@@ -109,6 +109,7 @@ class Indexer:
         them back."""
         await self.flush()
         self._cancel_timer()
+        await asyncio.to_thread(self.index.release)
         if self._pending:
             log.warning("%d papers were not indexed (the index could not be written)",
                         len(self._pending))
