@@ -7,7 +7,8 @@ platform named — an adapter that takes long to connect delays the catch-up, it
 changes where the post is recorded. A configured channel that no connection serves is
 reported in one line and not posted.
 Stop (end of input, Ctrl-C, SIGTERM): posts stop between messages (the one in flight is
-finished and recorded), the scheduler stops, then each adapter closes.
+finished and recorded), the scheduler stops, each adapter closes, then the service (which
+commits what is queued for the search index).
 Imports no adapter: the `paperboy` command builds them and hands them in.
 """
 
@@ -84,6 +85,7 @@ async def serve(
         await scheduler.shutdown()
         for adapter in adapters:
             await adapter.close()
+        await service.close()
 
 
 def _describe(channel: ChannelConfig) -> str:

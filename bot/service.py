@@ -270,6 +270,11 @@ class Service:
             return None
         return await self._store.paper_for_message(message)
 
+    async def close(self) -> None:
+        """Commit what is queued for the search index; call once, when the bot stops."""
+        if self._searcher is not None:
+            await self._searcher.close()
+
     async def warm_up(self, teams: Iterable[tuple[str, str]]) -> None:
         """Read each team's list once, at start, so that the first `/papers list` or 📌 after
         a restart does not pay for it (a 20,000-paper list takes seconds to read whole)."""
