@@ -19,6 +19,7 @@ import stamina
 from bot.errors import UpstreamError
 from bot.search.index import PaperIndex
 from bot.search.searcher import Searcher
+from bot.sources.http import DEFAULT_RETRY
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store.memory import MemoryStore
 from tests.search.conftest import SPECULATIVE
@@ -73,7 +74,7 @@ async def test_daily_papers_still_retry_a_refused_connection(
     hf = HuggingFaceClient(http, base_url=refused_url)
     with pytest.raises(UpstreamError):
         await hf.window(month="2024-01")
-    assert hf.requests == 4
+    assert hf.requests == DEFAULT_RETRY.attempts
 
 
 async def test_search_with_a_refusing_remote_answers_from_the_local_index(
