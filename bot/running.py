@@ -68,8 +68,7 @@ async def serve(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
         addresses={name: target.where for name, target in by_name.items()},
     )
-    teams = {(target.where.platform, target.where.team) for target in targets}
-    warming = asyncio.ensure_future(service.warm_up(sorted(teams)))
+    warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     stop = asyncio.ensure_future(service.poster.stopping.wait())
     try:

@@ -275,14 +275,22 @@ class Service:
         if self._searcher is not None:
             await self._searcher.close()
 
-    async def warm_up(self, teams: Iterable[tuple[str, str]]) -> None:
-        """Read each team's list once, at start, so that the first `/papers list` or 📌 after
-        a restart does not pay for it (a 20,000-paper list takes seconds to read whole)."""
-        for platform, team in teams:
+    async def warm_up(self, targets: Iterable[PostTarget]) -> None:
+        """Read each team's list and each channel's post ledger once, at start, so that the
+        first `/papers list`, 📌 or morning post after a restart does not pay for it (a
+        20,000-paper list or a year of posts takes seconds to read whole)."""
+        targets = list(targets)
+        for platform, team in sorted({(t.where.platform, t.where.team) for t in targets}):
             try:
                 await self._store.count_saved(platform, team)
             except StoreError as exc:  # the list's own commands will say what is wrong
                 log.warning("could not read the team list of %s:%s: %s", platform, team, exc)
+        for target in targets:
+            try:
+                await self._store.posted_ids(target.where)
+            except StoreError as exc:  # the post itself will stop and say so
+                log.warning("could not read the post ledger of #%s: %s",
+                            target.channel.name, exc)
 
     # --- daily posts started by hand ------------------------------------------------------
 
