@@ -93,7 +93,7 @@ def header_message(digest: Digest, save_emoji: str) -> Message:
     """The first message of a daily post: a header and how to save."""
     title = display.digest_title(digest)
     return Message(
-        clip(title, TEXT_MAX),
+        fit(title, TEXT_MAX),
         (
             {"type": "header", "text": _plain(title, HEADER_MAX)},
             {"type": "context", "elements": [_mrkdwn(
@@ -104,7 +104,7 @@ def header_message(digest: Digest, save_emoji: str) -> Message:
 
 def note_message(text: str) -> Message:
     """A one-line daily-post note ("nothing new today")."""
-    return Message(clip(text, TEXT_MAX), (_section(fit(text, SECTION_MAX)),))
+    return Message(fit(text, TEXT_MAX), (_section(fit(text, SECTION_MAX)),))
 
 
 def pick_message(pick: Pick, names: Mapping[str, str] | None = None) -> Message:
@@ -121,8 +121,7 @@ def pick_message(pick: Pick, names: Mapping[str, str] | None = None) -> Message:
         {"type": "context", "elements": [_mrkdwn(fit(byline(paper), 1000))]},
         _paper_actions(paper),
     ]
-    text = f"{pick.rank}. {clip(paper.title, TITLE_MAX)}"
-    return Message(text, tuple(blocks))
+    return Message(fit(f"{pick.rank}. {paper.title}", TITLE_MAX), tuple(blocks))
 
 
 def reason_text(pick: Pick, names: Mapping[str, str]) -> str:
@@ -243,7 +242,7 @@ def file_message(reply: FileReply) -> Message:
     what = f"{reply.filename} ({display.count(reply.count, 'paper')})"
     body = reply.content.rstrip().replace("```", "'''")
     if len(escape(body)) <= CODE_MAX:
-        return Message(what, (_section(f"*{escape(what)}*"),
+        return Message(escape(what), (_section(f"*{escape(what)}*"),
                               _section(f"```{escape(body)}```")))
     return _text_message(
         f"{what} is too long to show here: run `paperboy list --format "
@@ -260,7 +259,7 @@ def details_message(reply: DetailsReply) -> Message:
     paper = reply.paper
     title = f"*{link(paper.links.arxiv, fit(paper.title, TITLE_MAX))}*"
     authors = fit(display.authors_short(paper.authors, shown=10), 600)
-    return Message(clip(paper.title, TITLE_MAX), (
+    return Message(fit(paper.title, TITLE_MAX), (
         _section(f"{title}\n{authors}"),
         _section(fit(paper.abstract, SECTION_MAX)),
     ))
@@ -302,7 +301,7 @@ def save_text(reply: SaveReply) -> str:
 
 def _text_message(text: str) -> Message:
     """Plain outside-derived text in one section, escaped and within the limits."""
-    return Message(clip(text, TEXT_MAX), (_section(fit(text, SECTION_MAX)),))
+    return Message(fit(text, TEXT_MAX), (_section(fit(text, SECTION_MAX)),))
 
 
 def _bounded(head: str, top: list[Block], items: list[list[Block]]) -> Message:
@@ -324,7 +323,7 @@ def _bounded(head: str, top: list[Block], items: list[list[Block]]) -> Message:
         blocks.append({"type": "context", "elements": [_mrkdwn(
             f"{display.count(left, 'more result')} not shown: narrow the search, or "
             "/papers export for the whole list.")]})
-    return Message(clip(head, TEXT_MAX), tuple(blocks))
+    return Message(fit(head, TEXT_MAX), tuple(blocks))
 
 
 def _size(block: Block) -> int:
