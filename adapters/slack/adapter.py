@@ -30,6 +30,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -111,7 +112,9 @@ class SlackAdapter:
     ) -> None:
         self.service = service
         self.settings = settings
-        self.mode = _mode(settings, app_token=app_token, signing_secret=signing_secret)
+        self.mode = settings.mode
+        if self.mode == "auto":
+            self.mode = "socket" if app_token else "http"
         self.host = host
         self.port: int | None = None  # the port HTTP mode listens on, once running
         self.client = AsyncWebClient(token=bot_token, base_url=settings.api_url)
@@ -122,9 +125,10 @@ class SlackAdapter:
             signing_secret=signing_secret or "",
             # HTTP mode checks every request's signature; Socket Mode needs none.
             request_verification_enabled=self.mode == "http",
-            logger=logging.getLogger("slack_bolt"),
+            logger=_bolt_logger(),
         )
         self._app_token = app_token
+        self._signing_secret = signing_secret
         self._pacer = pacer or Pacer()
         self.identity: Identity | None = None
         self._bot_name = "Paperboy"
@@ -155,7 +159,10 @@ class SlackAdapter:
         return self.identity
 
     async def run(self) -> None:
-        """Serve events until `close()`: Socket Mode or an HTTP server, per `mode`."""
+        """Serve events until `close()`: Socket Mode or an HTTP server, per `mode`. Posting
+        alone (`paperboy post`) needs only the bot token; serving needs the mode's secret."""
+        _check_tokens(self.mode, app_token=self._app_token,
+                      signing_secret=self._signing_secret)
         if self.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, self._app_token,
                                                   web_client=self.client)
@@ -355,21 +362,32 @@ class SlackAdapter:
         return self._names
 
 
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the given
+    client's token wins; it is the same token, so the warning is noise at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("adapters.slack.bolt")
+    if not any(isinstance(f, _SameTokenWarning) for f in logger.filters):
+        logger.addFilter(_SameTokenWarning())
+    return logger
+
+
 async def _ack_only(ack: Any) -> None:
     await ack()
 
 
-def _mode(settings: SlackConfig, *, app_token: str | None, signing_secret: str | None) -> str:
-    mode = settings.mode
-    if mode == "auto":
-        mode = "socket" if app_token else "http"
+def _check_tokens(mode: str, *, app_token: str | None, signing_secret: str | None) -> None:
     if mode == "socket" and not app_token:
         raise ConfigError("[slack] mode is \"socket\": set SLACK_APP_TOKEN (xapp-…), the "
                           "app-level token with connections:write")
     if mode == "http" and not signing_secret:
         raise ConfigError("Slack HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → "
                           "App Credentials), or set SLACK_APP_TOKEN for Socket Mode")
-    return mode
 
 
 def _metadata_payload(out: Outgoing) -> dict[str, str]:
