@@ -94,6 +94,11 @@ class FakeSlack(FakeServer):
         async with self._changed:
             await self._changed.wait_for(predicate)
 
+    @property
+    def sockets_open(self) -> int:
+        """Socket Mode connections currently open."""
+        return len(self._sockets)
+
     async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str,
                             *, accepts_response_payload: bool = False) -> None:
         """Push a Socket Mode envelope (events_api, slash_commands, interactive)."""

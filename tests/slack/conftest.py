@@ -48,7 +48,7 @@ class SignedSlack:
 
     url: str
     fake: FakeSlack
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient | None = None  # None: only builds payloads (Socket Mode)
     secret: str = SECRET
     responses_made: int = 0
 
@@ -61,6 +61,7 @@ class SignedSlack:
         if signed:
             verifier = SignatureVerifier(secret or self.secret)
             sent["X-Slack-Signature"] = verifier.generate_signature(timestamp=stamp, body=body)
+        assert self.http is not None, "this SignedSlack only builds payloads"
         return await self.http.post(self.url, content=body.encode(), headers=sent)
 
     def command_body(self, text: str, *, user: str = USER, channel: str = CHANNEL.id) -> str:
@@ -127,7 +128,8 @@ class Running:
     async def stop(self) -> None:
         await self.adapter.close()
         await self.task
-        await self.slack.http.aclose()
+        if self.slack.http is not None:
+            await self.slack.http.aclose()
 
 
 @pytest_asyncio.fixture
