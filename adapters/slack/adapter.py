@@ -61,6 +61,20 @@ PAUSING_ERRORS = {
     "is_archived": "unarchive the channel or remove it from config.toml",
     "account_inactive": "the bot token was revoked: reinstall the app and set SLACK_BOT_TOKEN",
 }
+# The Web API methods this adapter calls and the bot scopes each needs: the manifest asks
+# for exactly these (tests/slack/test_manifest.py).
+SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.history": ("channels:history", "groups:history"),
+    "users.info": ("users:read",),
+}
+# Scopes that come with what the app receives rather than a method it calls.
+RECEIVES: dict[str, tuple[str, ...]] = {
+    COMMAND: ("commands",),
+    **{event: ("reactions:read",) for event in translate.EVENT_TYPES},
+}
 PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 RATE_LIMIT_RETRIES = 3
 SEEN_EVENTS = 1000  # event ids remembered to ignore Slack's re-deliveries
@@ -413,4 +427,6 @@ def _upstream(exc: SlackApiError, method: str) -> UpstreamError:
     return UpstreamError(f"{method}: {error}", source="slack")
 
 
-__all__ = ["COMMAND", "METADATA_TYPE", "PAUSING_ERRORS", "Pacer", "SlackAdapter"]
+__all__ = [
+    "COMMAND", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES", "Pacer", "SlackAdapter",
+]
