@@ -25,8 +25,8 @@ test timeout, no sleeps) until what was recorded satisfies the predicate.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +53,7 @@ class FakeSlack(FakeServer):
         self.refuse: dict[str, str] = {}
         self.bad_tokens: set[str] = set()
         self.page_size = page_size
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
 
@@ -190,7 +190,9 @@ class FakeSlack(FakeServer):
         await super().stop()
 
     def _next_ts(self) -> str:
-        return f"1781251200.{next(self._ts):06d}"
+        # Slack's ts is the posting time (what `oldest` compares with), unique per channel.
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     async def _notify(self) -> None:
         async with self._changed:
