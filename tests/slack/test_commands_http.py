@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 
-from tests.fakes.slack_api import FakeSlack
+from bot.models import Paper, Saver
+from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.service.conftest import MORNING, Services
 
-from .conftest import Running
+from .conftest import USER, Running
 
 
 def _texts(fake: FakeSlack) -> list[str]:
@@ -88,3 +90,27 @@ async def test_empty_reading_list_says_how_to_save(running: Running) -> None:
     await running.slack.command("list")
     await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
     assert "empty" in _texts(running.fake)[0]
+
+
+async def test_export_shows_a_small_file_as_a_code_block(
+    running: Running, services: Services
+) -> None:
+    await services.store.save("slack", TEAM, _paper(), Saver(USER, MORNING))
+    await running.slack.command("export bibtex")
+    await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
+    assert "```@" in _texts(running.fake)[1]
+
+
+async def test_export_too_long_to_show_says_how_to_get_the_file(
+    running: Running, services: Services
+) -> None:
+    for n in range(60):
+        await services.store.save("slack", TEAM, _paper(n), Saver(USER, MORNING))
+    await running.slack.command("export bibtex")
+    await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
+    assert "paperboy list --format bibtex" in _texts(running.fake)[0]
+
+
+def _paper(n: int = 0) -> Paper:
+    return Paper(f"2606.{10000 + n}", f"A paper about retrieval number {n}",
+                 "An abstract.", ("Ana Lee", "Bo Chen"))
