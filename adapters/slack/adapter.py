@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -146,6 +147,7 @@ class SlackAdapter:
         self._pacer = pacer or Pacer()
         self.identity: Identity | None = None
         self._bot_name = "Paperboy"
+        self._bot_id: str | None = None
         self._paused: dict[str, str] = {}  # channel id → Slack's error
         self._names: dict[str, str] = {}  # user id → display name
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -161,6 +163,9 @@ class SlackAdapter:
         """Who the bot is in this workspace. An invalid token is a ConfigError (exit 2)."""
         try:
             auth = await self.client.auth_test()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(f"auth.test: cannot reach Slack ({type(exc).__name__})",
+                                source="slack", url=self.settings.api_url) from None
         except SlackApiError as exc:
             error = _error_code(exc)
             if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
@@ -169,6 +174,7 @@ class SlackAdapter:
                     "Token (xoxb-…)") from None
             raise _upstream(exc, "auth.test") from None
         self._bot_name = str(auth.get("user") or self._bot_name)
+        self._bot_id = auth.get("bot_id")
         self.identity = Identity("slack", str(auth["team_id"]), bot_user=str(auth["user_id"]))
         return self.identity
 
@@ -322,13 +328,17 @@ class SlackAdapter:
                 include_all_metadata=True, limit=200, cursor=cursor))
             for message in answer.get("messages", ()):
                 metadata = message.get("metadata") or {}
-                if (message.get("user") == self._bot_user
-                        and metadata.get("event_type") == METADATA_TYPE
+                if (self._is_mine(message) and metadata.get("event_type") == METADATA_TYPE
                         and metadata.get("event_payload") == payload):
                     return str(message["ts"])
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not answer.get("has_more") or cursor is None:
                 return None
+
+    def _is_mine(self, message: Mapping[str, Any]) -> bool:
+        # Messages a bot token posts carry the bot user, and the bot id as well.
+        return (message.get("user") == self._bot_user
+                or (self._bot_id is not None and message.get("bot_id") == self._bot_id))
 
     async def _post(self, out: Outgoing, message: render.Message) -> str:
         channel = out.channel.channel

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.slack.adapter import METADATA_TYPE, Pacer
+from adapters.slack.adapter import METADATA_TYPE, Pacer, SlackAdapter
+from bot.config import SlackConfig
 from bot.errors import UpstreamError
 from bot.events import Identity, Outgoing
+from tests.fakes.refusing_port import refusing_url
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack
 from tests.service.conftest import CHANNEL, DAY, PICKS, WHERE, Services
 
@@ -192,3 +194,19 @@ async def test_thread_reply_goes_to_the_papers_message(
 
 async def test_connect_learns_team_and_bot_user_from_auth_test(running: Running) -> None:
     assert running.identity == Identity("slack", TEAM, bot_user=BOT_USER)
+
+
+async def test_find_posted_knows_its_message_by_bot_id_too(
+    running: Running, fake_slack: FakeSlack
+) -> None:
+    mine = fake_slack.add_message(CHANNEL.id, {"bot_id": "B0BOT", "metadata": {
+        "event_type": METADATA_TYPE, "event_payload": {"day": DAY.isoformat(), "key": "header"}}})
+    assert await running.adapter.find_posted(Outgoing(WHERE, DAY, "header"), SINCE) == \
+        mine["ts"]
+
+
+async def test_unreachable_slack_at_connect_is_an_upstream_error(services: Services) -> None:
+    adapter = SlackAdapter(services.make(), SlackConfig(mode="http", api_url=refusing_url()),
+                           bot_token="xoxb-test-token", signing_secret="s")
+    with pytest.raises(UpstreamError):
+        await adapter.connect()
