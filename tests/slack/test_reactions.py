@@ -66,6 +66,8 @@ async def test_pushpin_with_a_skin_tone_saves_too(posted: Running, services: Ser
 
 async def test_removing_the_pushpin_unsaves(posted: Running, services: Services) -> None:
     await posted.slack.reaction(_paper_ts(posted))
+    # The person removes it after seeing it saved: Slack sends the two events apart.
+    await posted.fake.wait_until(lambda: len(posted.fake.ephemerals) == 1)
     await posted.slack.reaction(_paper_ts(posted), added=False, event_id="Ev02")
     await posted.fake.wait_until(lambda: len(posted.fake.ephemerals) == 2)
     assert await _saved(services) == []
