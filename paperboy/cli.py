@@ -37,7 +37,7 @@ from bot.errors import (
     UpstreamError,
     UserInputError,
 )
-from bot.events import SearchHitView, SearchReply
+from bot.events import ChatAdapter, SearchHitView, SearchReply
 from bot.running import serve
 from bot.runtime import open_runtime
 from bot.schedule import local_today
@@ -51,6 +51,7 @@ from paperboy.wiring import (
     build_service,
     console_adapter,
     open_searcher,
+    slack_adapter,
     stop_on_signals,
     team_for,
 )
@@ -204,17 +205,28 @@ async def cmd_post(args: argparse.Namespace) -> int:
     if len(channels) > 1:
         raise UserInputError("--channel NAME is required when several channels are configured")
     channel = channels[0]
-    if channel.platform != "console":
+    if channel.platform not in ("console", "slack"):
         raise UserInputError(
             f"#{channel.name} is a {channel.platform} channel; this build posts to the console "
-            "only (paperboy run --console)"
+            "and Slack only"
         )
     async with open_runtime(config) as rt:
         service = await build_service(rt)
-        adapter = await console_adapter(rt, service, channel, lines=None, banner=False)
+        adapter: ChatAdapter
+        if channel.platform == "slack":
+            # Posting needs only the bot token: no Socket Mode connection, no HTTP server.
+            adapter = slack_adapter(rt.config, service)
+        else:
+            adapter = await console_adapter(rt, service, channel, lines=None, banner=False)
         identity = await adapter.connect()
         try:
-            target = identity.targets([channel], adapter)[0]
+            targets = identity.targets([channel], adapter)
+            if not targets:
+                raise UserInputError(
+                    f"#{channel.name} belongs to team {channel.team}, but SLACK_BOT_TOKEN "
+                    f"is for team {identity.team}"
+                )
+            target = targets[0]
             day = args.date or service.local_today(channel)
             with stop_on_signals(service):
                 outcome = await service.poster.post(target, day, force=args.force)
@@ -236,10 +248,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     platforms = ("console",) if args.console else platforms_from_env(os.environ)
     if platforms != ("console",):
-        raise UserInputError(
-            f"tokens for {', '.join(platforms)} are set, but this build runs in the console "
-            "only; start it with: paperboy run --console"
-        )
+        return await _run_chat(config, platforms)
     consoles = [c for c in config.channels if c.platform == "console"]
     channel = consoles[0] if consoles else ChannelConfig()
     async with open_runtime(config) as rt:
@@ -250,6 +259,22 @@ async def cmd_run(args: argparse.Namespace) -> int:
                                  lines=stdin_lines(asyncio.get_running_loop()))
         with stop_on_signals(service) as signalled:
             await serve(service, [adapter], store=rt.store)
+    return EXIT_STOPPED if signalled else EXIT_OK
+
+
+async def _run_chat(config: Config, platforms: Sequence[str]) -> int:
+    """`paperboy run` with chat tokens set: every platform whose token is set, together."""
+    unsupported = [p for p in platforms if p != "slack"]
+    if unsupported:
+        raise UserInputError(
+            f"tokens for {', '.join(unsupported)} are set, but this build runs Slack and the "
+            "console only; unset them or start with: paperboy run --console"
+        )
+    async with open_runtime(config) as rt:
+        service = await build_service(rt)
+        adapters: list[ChatAdapter] = [slack_adapter(rt.config, service)]
+        with stop_on_signals(service) as signalled:
+            await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.config import ChannelConfig
+from bot.config import ChannelConfig, Config
 from bot.errors import UserInputError
 from bot.models import ChatRef
 from bot.runtime import Runtime
@@ -24,6 +25,7 @@ from bot.service import Service
 
 if TYPE_CHECKING:
     from adapters.console.adapter import ConsoleAdapter
+    from adapters.slack.adapter import SlackAdapter
 
 log = logging.getLogger("paperboy")
 
@@ -79,6 +81,17 @@ async def console_adapter(
     return ConsoleAdapter(
         service, channel, history=rt.config.storage.path / "console" / "history.jsonl",
         lines=lines, first_number=int(legacy or 1), banner=banner,
+    )
+
+
+def slack_adapter(config: Config, service: Service) -> SlackAdapter:
+    """The Slack adapter, its tokens from the environment (never from config)."""
+    from adapters.slack.adapter import SlackAdapter
+
+    return SlackAdapter(
+        service, config.slack, bot_token=os.environ["SLACK_BOT_TOKEN"],
+        signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
+        app_token=os.environ.get("SLACK_APP_TOKEN") or None,
     )
 
 

@@ -148,11 +148,11 @@ def test_bad_config_makes_digest_exit_2_too(tmp_path: Path) -> None:
     assert main(["digest", "--date", "2026-06-12"]) == 2
 
 
-def test_run_with_slack_tokens_explains_the_console_only_build(
+def test_run_with_a_discord_token_explains_what_this_build_runs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
     code = main(["run"])
     err = capsys.readouterr().err
     assert (code, "paperboy run --console" in err, TOKEN in err) == (2, True, False)

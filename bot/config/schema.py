@@ -81,6 +81,22 @@ class SummariesConfig:
         return bool(self.base_url and self.model)
 
 
+SlackMode = Literal["auto", "socket", "http"]
+SLACK_MODES: tuple[str, ...] = get_args(SlackMode)
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """The Slack adapter (`[slack]`). `mode` "auto" is Socket Mode when SLACK_APP_TOKEN is
+    set, else HTTP mode; `port` and `path` are where HTTP mode listens for commands, events
+    and interactivity alike; `api_url` is the Web API root (GovSlack, a proxy, a test)."""
+
+    mode: SlackMode = "auto"
+    port: int = 3000
+    path: str = "/slack/events"
+    api_url: str = "https://slack.com/api/"
+
+
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("data")
@@ -92,6 +108,7 @@ class Config:
     huggingface: HuggingFaceConfig = field(default_factory=HuggingFaceConfig)
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
     channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
     source_path: Path | None = None  # the file this came from, None for built-in defaults
 
@@ -106,5 +123,6 @@ SECTIONS: dict[str, type] = {
     "sources.huggingface": HuggingFaceConfig,
     "sources.arxiv": ArxivConfig,
     "summaries": SummariesConfig,
+    "slack": SlackConfig,
     "channels": ChannelConfig,
 }

@@ -28,11 +28,13 @@ from bot.config.schema import (
     PLATFORM_TOKENS,
     PLATFORMS,
     SECTIONS,
+    SLACK_MODES,
     WEEKDAYS,
     ArxivConfig,
     ChannelConfig,
     Config,
     HuggingFaceConfig,
+    SlackConfig,
     StorageConfig,
     SummariesConfig,
 )
@@ -191,6 +193,7 @@ def _build(root: _Table, base: Path) -> Config:
         huggingface=_huggingface(sources.table("huggingface")),
         arxiv=_arxiv(sources.table("arxiv")),
         summaries=_summaries(root.table("summaries")),
+        slack=_slack(root.table("slack")),
         channels=_channels(root),
     )
 
@@ -250,6 +253,21 @@ def _summaries(table: _Table) -> SummariesConfig:
         api_key_env=api_key_env,
         concurrency=table.integer("concurrency", default.concurrency, 1),
         timeout=table.seconds("timeout", default.timeout),
+    )
+
+
+def _slack(table: _Table) -> SlackConfig:
+    table.check_keys(_field_names(SlackConfig))
+    default = SlackConfig()
+    path = table.text("path", default.path)
+    if not path.startswith("/") or " " in path:
+        raise table.error("path", f"expected a URL path like {default.path}, got '{path}'")
+    return SlackConfig(
+        mode=table.choice("mode", default.mode, SLACK_MODES),  # type: ignore[arg-type]
+        port=table.integer("port", default.port, 1, 65535),
+        path=path,
+        # The client joins method names to it: keep the trailing slash `url` strips.
+        api_url=table.url("api_url", default.api_url) + "/",
     )
 
 

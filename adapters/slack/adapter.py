@@ -1,0 +1,442 @@
+"""The Slack adapter: the seam (`bot.events.ChatAdapter`) on slack-bolt's `AsyncApp`.
+
+`connect` asks Slack who the bot is (`auth.test`: its workspace and bot user); `run` serves
+`/papers` commands, 📌 reactions and the Save / Abstract buttons — in Socket Mode (an
+app-level token, no public URL) or HTTP mode (signed requests on `port`/`path`), in the
+event loop the scheduler uses; as `Publisher` it sends the daily post with
+`chat.postMessage`. Every listener acknowledges first, then asks bot.service, then sends
+what adapters/slack/render.py made of the reply. Payloads become events in translate.py.
+
+Each daily-post message carries `metadata` naming its day and item, so after a crash
+`find_posted` finds the bot's own message with one `conversations.history` call. Slack
+refusing a post with `not_in_channel`, `channel_not_found`, `is_archived` or
+`account_inactive` pauses that channel (one log line saying what to do) instead of failing
+again every morning. Tokens come from the caller (the environment), never from config, and
+are never logged. Not here: any decision about papers (bot.service) or wording of failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render, translate
+from bot.config import SlackConfig
+from bot.errors import ConfigError, RateLimited, UpstreamError
+from bot.events import (
+    DetailsReply,
+    Identity,
+    Ignored,
+    Outgoing,
+    ReactionEvent,
+    Reply,
+    SaveReply,
+)
+from bot.models import ChatRef, Digest, Pick, SimilarToSaved
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/papers"
+METADATA_TYPE = "paperboy_item"
+# Slack's answers that mean "this channel cannot take the bot's posts until a person acts".
+PAUSING_ERRORS = {
+    "not_in_channel": "invite @{bot} to the channel (/invite @{bot})",
+    "channel_not_found": "check the channel id in config.toml and invite @{bot}",
+    "is_archived": "unarchive the channel or remove it from config.toml",
+    "account_inactive": "the bot token was revoked: reinstall the app and set SLACK_BOT_TOKEN",
+}
+# The Web API methods this adapter calls and the bot scopes each needs: the manifest asks
+# for exactly these (tests/slack/test_manifest.py).
+SCOPES: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.history": ("channels:history", "groups:history"),
+    "users.info": ("users:read",),
+}
+# Scopes that come with what the app receives rather than a method it calls.
+RECEIVES: dict[str, tuple[str, ...]] = {
+    COMMAND: ("commands",),
+    **{event: ("reactions:read",) for event in translate.EVENT_TYPES},
+}
+PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
+RATE_LIMIT_RETRIES = 3
+SEEN_EVENTS = 1000  # event ids remembered to ignore Slack's re-deliveries
+
+
+class Pacer:
+    """At most one message per `interval` seconds per channel. The clock and the sleep are
+    passed in so tests check the waits without waiting."""
+
+    def __init__(
+        self,
+        interval: float = PACE_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._last: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, channel: str) -> None:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            last = self._last.get(channel)
+            if last is not None:
+                wait = self.interval - (self._clock() - last)
+                if wait > 0:
+                    await self._sleep(wait)
+            self._last[channel] = self._clock()
+
+
+class SlackAdapter:
+    """Serve one Slack workspace. Also the `Publisher` of its configured channels."""
+
+    platform = "slack"
+
+    def __init__(
+        self,
+        service: Service,
+        settings: SlackConfig,
+        *,
+        bot_token: str,
+        signing_secret: str | None = None,
+        app_token: str | None = None,
+        host: str = "0.0.0.0",
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.mode = settings.mode
+        if self.mode == "auto":
+            self.mode = "socket" if app_token else "http"
+        self.host = host
+        self.port: int | None = None  # the port HTTP mode listens on, once running
+        self.client = AsyncWebClient(token=bot_token, base_url=settings.api_url)
+        self.client.retry_handlers.append(
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or "",
+            # HTTP mode checks every request's signature; Socket Mode needs none.
+            request_verification_enabled=self.mode == "http",
+            logger=_bolt_logger(),
+        )
+        self._app_token = app_token
+        self._signing_secret = signing_secret
+        self._pacer = pacer or Pacer()
+        self.identity: Identity | None = None
+        self._bot_name = "Paperboy"
+        self._bot_id: str | None = None
+        self._paused: dict[str, str] = {}  # channel id → Slack's error
+        self._names: dict[str, str] = {}  # user id → display name
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._stopped = asyncio.Event()
+        self.serving = asyncio.Event()  # set once events can arrive (tests wait on it)
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._listen()
+
+    # --- the seam -------------------------------------------------------------------------
+
+    async def connect(self) -> Identity:
+        """Who the bot is in this workspace. An invalid token is a ConfigError (exit 2)."""
+        try:
+            auth = await self.client.auth_test()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(f"auth.test: cannot reach Slack ({type(exc).__name__})",
+                                source="slack", url=self.settings.api_url) from None
+        except SlackApiError as exc:
+            error = _error_code(exc)
+            if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+                raise ConfigError(
+                    f"Slack refused SLACK_BOT_TOKEN ({error}): set the app's Bot User OAuth "
+                    "Token (xoxb-…)") from None
+            raise _upstream(exc, "auth.test") from None
+        self._bot_name = str(auth.get("user") or self._bot_name)
+        self._bot_id = auth.get("bot_id")
+        self.identity = Identity("slack", str(auth["team_id"]), bot_user=str(auth["user_id"]))
+        return self.identity
+
+    async def run(self) -> None:
+        """Serve events until `close()`: Socket Mode or an HTTP server, per `mode`. Posting
+        alone (`paperboy post`) needs only the bot token; serving needs the mode's secret."""
+        _check_tokens(self.mode, app_token=self._app_token,
+                      signing_secret=self._signing_secret)
+        if self.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token,
+                                                  web_client=self.client)
+            await self._socket.connect_async()
+            log.info("Slack: connected in Socket Mode")
+        else:
+            await self.start_http()
+        self.serving.set()
+        await self._stopped.wait()
+
+    async def start_http(self) -> None:
+        """Listen for Slack's signed requests on `host:port` + `path` (port 0: any free)."""
+        server = web.Application()
+        server.add_routes([web.post(self.settings.path, self._http_request)])
+        self._runner = web.AppRunner(server, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.settings.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        log.info("Slack: listening on port %d, path %s", self.port, self.settings.path)
+
+    async def close(self) -> None:
+        self._stopped.set()
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def _http_request(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    # --- listeners: ack first, then the service, then the reply -----------------------------
+
+    def _listen(self) -> None:
+        self.app.command(COMMAND)(self._on_command)
+        for kind in translate.EVENT_TYPES:
+            self.app.event(kind)(self._on_event)
+        self.app.action(render.SAVE_ACTION)(self._on_button)
+        self.app.action(render.ABSTRACT_ACTION)(self._on_button)
+        # Link buttons open their URL in the browser; Slack still expects an ack.
+        self.app.action(re.compile(f"^{render.LINK_ACTION}_"))(_ack_only)
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        event = translate.command(body)
+        reply = await self.service.handle_command(event)
+        await self._respond(reply, respond, private=reply.private)
+
+    async def _on_event(self, body: dict[str, Any]) -> None:
+        # Bolt acknowledges events before calling this.
+        event = translate.event(body)
+        if event is None or self._redelivered(body.get("event_id")):
+            return
+        reply = await self.service.handle_reaction(event, bot_user=self._bot_user)
+        if not isinstance(reply, Ignored):
+            await self._ephemeral(event.where, event.user, reply)
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        press = translate.button(body)
+        if press is None:
+            return
+        if press.action == render.ABSTRACT_ACTION:
+            reply = await self.service.details(press.where)
+            # Privately, to whoever asked: the thread stays quiet.
+            await self._respond(reply, respond, private=True)
+            return
+        reply = await self._toggle_save(press)
+        await self._respond(reply, respond, private=True)
+
+    async def _toggle_save(self, press: translate.ButtonPress) -> Reply:
+        """The Save button saves like the save emoji; pressed again, it unsaves."""
+        save = ReactionEvent(press.where, press.user, self.service.save_emoji,
+                                       added=True, raw=press.raw)
+        reply = await self.service.handle_reaction(save, bot_user=self._bot_user)
+        if isinstance(reply, SaveReply) and not reply.changed:
+            unsave = ReactionEvent(press.where, press.user, self.service.save_emoji,
+                                             added=False, raw=press.raw)
+            reply = await self.service.handle_reaction(unsave, bot_user=self._bot_user)
+        return reply
+
+
+    async def _respond(self, reply: Reply, respond: Any, *, private: bool) -> None:
+        if isinstance(reply, Ignored):
+            return  # not the bot's to answer: say nothing
+        message = render.render_reply(reply, await self._display_names(_users_in(reply)))
+        await respond(text=message.text, blocks=list(message.blocks),
+                      response_type="ephemeral" if private else "in_channel",
+                      replace_original=False)
+
+    async def _ephemeral(self, where: ChatRef, user: str, reply: Reply) -> None:
+        message = render.render_reply(reply)
+        await self.client.chat_postEphemeral(channel=where.channel, user=user,
+                                             text=message.text, blocks=list(message.blocks))
+
+    def _redelivered(self, event_id: str | None) -> bool:
+        """True for an event id seen before (Slack re-sends an event it thinks was lost)."""
+        if event_id is None:
+            return False
+        if event_id in self._seen:
+            return True
+        self._seen[event_id] = None
+        if len(self._seen) > SEEN_EVENTS:
+            self._seen.popitem(last=False)
+        return False
+
+    @property
+    def _bot_user(self) -> str | None:
+        return self.identity.bot_user if self.identity else None
+
+    # --- Publisher ------------------------------------------------------------------------
+
+    async def post_header(self, out: Outgoing, digest: Digest) -> str:
+        return await self._post(out, render.header_message(digest, self.service.save_emoji))
+
+    async def post_pick(self, out: Outgoing, digest: Digest, pick: Pick) -> str:
+        savers = [u for part in pick.reasons if isinstance(part, SimilarToSaved)
+                  for u in part.savers]
+        return await self._post(out, render.pick_message(pick, await self._display_names(savers)))
+
+    async def post_note(self, out: Outgoing, text: str) -> str:
+        return await self._post(out, render.note_message(text))
+
+    async def post_in_thread(self, reply: DetailsReply) -> str:
+        message = render.details_message(reply)
+        channel = reply.where.channel
+        answer = await self._call("chat.postMessage", channel, self.client.chat_postMessage(
+            channel=channel, thread_ts=reply.where.thread, text=message.text,
+            blocks=list(message.blocks), unfurl_links=False, unfurl_media=False))
+        return str(answer["ts"])
+
+    async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
+        """The bot's own message carrying `out`'s metadata, posted after `since`."""
+        payload = _metadata_payload(out)
+        cursor: str | None = None
+        while True:
+            answer = await self._call("conversations.history", out.channel.channel,
+                                      self.client.conversations_history(
+                channel=out.channel.channel, oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True, limit=200, cursor=cursor))
+            for message in answer.get("messages", ()):
+                metadata = message.get("metadata") or {}
+                if (self._is_mine(message) and metadata.get("event_type") == METADATA_TYPE
+                        and metadata.get("event_payload") == payload):
+                    return str(message["ts"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if not answer.get("has_more") or cursor is None:
+                return None
+
+    def _is_mine(self, message: Mapping[str, Any]) -> bool:
+        # Messages a bot token posts carry the bot user, and the bot id as well.
+        return (message.get("user") == self._bot_user
+                or (self._bot_id is not None and message.get("bot_id") == self._bot_id))
+
+    async def _post(self, out: Outgoing, message: render.Message) -> str:
+        channel = out.channel.channel
+        if channel in self._paused:
+            raise UpstreamError(f"posting to {channel} is paused ({self._paused[channel]})",
+                                source="slack")
+        await self._pacer.wait(channel)
+        answer = await self._call("chat.postMessage", channel, self.client.chat_postMessage(
+            channel=channel, text=message.text, blocks=list(message.blocks),
+            unfurl_links=False, unfurl_media=False,
+            metadata={"event_type": METADATA_TYPE, "event_payload": _metadata_payload(out)}))
+        return str(answer["ts"])
+
+    async def _call(self, method: str, channel: str, call: Awaitable[Any]) -> Any:
+        """Await a Web API call; Slack's refusals become UpstreamError (nothing happened).
+
+        An HTTP 5xx or a lost connection propagates as it is: the message may have been
+        posted, and `find_posted` settles it on the next attempt."""
+        try:
+            return await call
+        except SlackApiError as exc:
+            if exc.response.status_code >= 500:
+                raise
+            error = _error_code(exc)
+            if error in PAUSING_ERRORS and channel not in self._paused:
+                self._paused[channel] = error
+                log.error("Slack channel %s: %s; paused until restart: %s", channel, error,
+                          PAUSING_ERRORS[error].format(bot=self._bot_name))
+            raise _upstream(exc, method) from None
+
+    async def _display_names(self, users: Iterable[str]) -> Mapping[str, str]:
+        """Display names of `users`, each looked up once (`users.info`) and cached."""
+        for user in users:
+            if user in self._names:
+                continue
+            try:
+                answer = await self.client.users_info(user=user)
+            except SlackApiError as exc:
+                # The renderer says "a teammate" instead: a name is not worth a failed post.
+                log.info("Slack: no display name for %s (%s)", user, _error_code(exc))
+                continue
+            profile = answer["user"].get("profile", {})
+            self._names[user] = (profile.get("display_name") or profile.get("real_name")
+                                 or answer["user"].get("name") or user)
+        return self._names
+
+
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the given
+    client's token wins; it is the same token, so the warning is noise at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("adapters.slack.bolt")
+    if not any(isinstance(f, _SameTokenWarning) for f in logger.filters):
+        logger.addFilter(_SameTokenWarning())
+    return logger
+
+
+async def _ack_only(ack: Any) -> None:
+    await ack()
+
+
+def _check_tokens(mode: str, *, app_token: str | None, signing_secret: str | None) -> None:
+    if mode == "socket" and not app_token:
+        raise ConfigError("[slack] mode is \"socket\": set SLACK_APP_TOKEN (xapp-…), the "
+                          "app-level token with connections:write")
+    if mode == "http" and not signing_secret:
+        raise ConfigError("Slack HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → "
+                          "App Credentials), or set SLACK_APP_TOKEN for Socket Mode")
+
+
+def _metadata_payload(out: Outgoing) -> dict[str, str]:
+    return {"day": out.day.isoformat(), "key": out.key}
+
+
+def _users_in(reply: Reply) -> list[str]:
+    entries = getattr(reply, "entries", ())
+    return sorted({saver.user for entry in entries for saver in entry.savers})
+
+
+def _error_code(exc: SlackApiError) -> str:
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    return str(data.get("error") or f"HTTP {exc.response.status_code}")
+
+
+def _upstream(exc: SlackApiError, method: str) -> UpstreamError:
+    error = _error_code(exc)
+    if exc.response.status_code == 429:
+        retry_after = exc.response.headers.get("Retry-After")
+        return RateLimited(f"{method}: rate limited", source="slack",
+                           retry_after=float(retry_after) if retry_after else None)
+    return UpstreamError(f"{method}: {error}", source="slack")
+
+
+__all__ = [
+    "COMMAND", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES", "Pacer", "SlackAdapter",
+]

@@ -1,0 +1,231 @@
+"""A fake Slack: the Web API methods Paperboy calls, `response_url`s and a Socket Mode socket.
+
+A local aiohttp server (see tests/fakes/__init__.py for the common API: `base_url`,
+`requests`, `calls`, `fail_next`). Point the client at `api_url` (`<base_url>/api/`).
+
+    POST /api/auth.test               the bot's identity (TEAM, BOT_USER); a token in
+                                      `bad_tokens` answers invalid_auth
+    POST /api/chat.postMessage        appends to the channel's history (`history[channel]`)
+                                      and answers its `ts`; a channel in `refuse` answers
+                                      that error (not_in_channel…) and posts nothing
+    POST /api/chat.postEphemeral      recorded in `ephemerals`
+    GET  /api/conversations.history   the channel's messages after `oldest`, newest first,
+                                      `metadata` only with include_all_metadata; `page_size`
+                                      messages per page with a next_cursor
+    GET  /api/users.info              a user from `users` (id → display name)
+    POST /api/apps.connections.open   the URL of this server's Socket Mode socket
+    POST /response/<id>               a `response_url`: the JSON body lands in `responses`
+    GET  /socket                      Socket Mode: sends `hello`; `send_envelope(...)` pushes
+                                      an envelope; the app's acks land in `acks`
+
+`response_url(name)` makes a response URL; `wait_until(predicate)` waits (bounded by the
+test timeout, no sleeps) until what was recorded satisfies the predicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes import FakeServer
+
+TEAM = "T0PAPERS"
+BOT_USER = "U0BOT"
+BOT_NAME = "paperboy"
+Message = dict[str, Any]
+
+
+class FakeSlack(FakeServer):
+    def __init__(self, *, users: dict[str, str] | None = None, page_size: int = 100) -> None:
+        super().__init__()
+        self.history: defaultdict[str, list[Message]] = defaultdict(list)
+        self.ephemerals: list[Message] = []
+        self.responses: list[Message] = []
+        self.acks: list[Message] = []
+        self.users = users or {}
+        self.refuse: dict[str, str] = {}
+        self.bad_tokens: set[str] = set()
+        self.page_size = page_size
+        self._last_ts = 0.0
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/api/auth.test", self._auth_test),
+            web.post("/api/chat.postMessage", self._post_message),
+            web.post("/api/chat.postEphemeral", self._post_ephemeral),
+            web.get("/api/conversations.history", self._history),
+            web.post("/api/conversations.history", self._history),
+            web.get("/api/users.info", self._users_info),
+            web.post("/api/users.info", self._users_info),
+            web.post("/api/apps.connections.open", self._connections_open),
+            web.post("/response/{name}", self._response),
+            web.get("/socket", self._socket),
+        ]
+
+    # --- what a test uses -----------------------------------------------------------------
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def posted(self, channel: str) -> list[Message]:
+        """The channel's messages, oldest first."""
+        return list(self.history[channel])
+
+    def add_message(self, channel: str, message: Message) -> Message:
+        """Put a message in a channel's history as if someone had posted it."""
+        message = {"ts": self._next_ts(), **message}
+        self.history[channel].append(message)
+        return message
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        async with self._changed:
+            await self._changed.wait_for(predicate)
+
+    @property
+    def sockets_open(self) -> int:
+        """Socket Mode connections currently open."""
+        return len(self._sockets)
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str,
+                            *, accepts_response_payload: bool = False) -> None:
+        """Push a Socket Mode envelope (events_api, slash_commands, interactive)."""
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": accepts_response_payload,
+                    "retry_attempt": 0, "retry_reason": ""}
+        await self.wait_until(lambda: bool(self._sockets))
+        await self._sockets[-1].send_str(json.dumps(envelope))
+
+    # --- handlers -------------------------------------------------------------------------
+
+    async def _auth_test(self, request: web.Request) -> web.Response:
+        if _token(request) in self.bad_tokens:
+            return _fail("invalid_auth")
+        return _ok(url="https://paperboy-test.slack.com/", team="Paperboy Test", user=BOT_NAME,
+                   team_id=TEAM, user_id=BOT_USER, bot_id="B0BOT")
+
+    async def _post_message(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        channel = body["channel"]
+        if channel in self.refuse:
+            return _fail(self.refuse[channel])
+        message = {"ts": self._next_ts(), "user": BOT_USER, "bot_id": "B0BOT", "type": "message",
+                   "text": body.get("text", ""), "blocks": _json(body.get("blocks")),
+                   "metadata": _json(body.get("metadata")), "thread_ts": body.get("thread_ts"),
+                   "unfurl_links": body.get("unfurl_links"),
+                   "unfurl_media": body.get("unfurl_media")}
+        self.history[channel].append(message)
+        await self._notify()
+        return _ok(channel=channel, ts=message["ts"], message=message)
+
+    async def _post_ephemeral(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        self.ephemerals.append({**body, "blocks": _json(body.get("blocks"))})
+        await self._notify()
+        return _ok(message_ts=self._next_ts())
+
+    async def _history(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        oldest = float(body.get("oldest") or 0)
+        with_metadata = str(body.get("include_all_metadata")).lower() in ("true", "1")
+        messages = [m for m in reversed(self.history[body["channel"]])
+                    if float(m["ts"]) > oldest]
+        start = int(body.get("cursor") or 0)
+        page = messages[start:start + self.page_size]
+        shown = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                 for m in page]
+        more = start + self.page_size < len(messages)
+        return _ok(messages=shown, has_more=more,
+                   response_metadata={"next_cursor": str(start + self.page_size) if more else ""})
+
+    async def _users_info(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        user = body["user"]
+        if user not in self.users:
+            return _fail("user_not_found")
+        name = self.users[user]
+        return _ok(user={"id": user, "name": name.lower().replace(" ", "."),
+                         "profile": {"display_name": name, "real_name": name}})
+
+    async def _connections_open(self, request: web.Request) -> web.Response:
+        host = request.host
+        return _ok(url=f"ws://{host}/socket")
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"url": str(request.url), **body,
+                               "blocks": _json(body.get("blocks"))})
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_str(json.dumps({"type": "hello", "num_connections": 1,
+                                          "connection_info": {"app_id": "A0PAPERBOY"}}))
+        self._sockets.append(socket)
+        await self._notify()
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(frame.data))
+                await self._notify()
+        self._sockets.remove(socket)
+        return socket
+
+    async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+        await super().stop()
+
+    def _next_ts(self) -> str:
+        # Slack's ts is the posting time (what `oldest` compares with), unique per channel.
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    """A Web API call's arguments, wherever the client put them (query, form or JSON)."""
+    found: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            found.update(json.loads(raw))
+        else:
+            found.update(parse_qsl(raw))
+    return found
+
+
+def _json(value: Any) -> Any:
+    # Form-encoded calls carry blocks and metadata as JSON strings.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _token(request: web.Request) -> str:
+    return request.headers.get("Authorization", "").removeprefix("Bearer ")
+
+
+def _ok(**fields: Any) -> web.Response:
+    return web.json_response({"ok": True, **fields})
+
+
+def _fail(error: str) -> web.Response:
+    return web.json_response({"ok": False, "error": error})
+
+
+__all__ = ["BOT_NAME", "BOT_USER", "TEAM", "FakeSlack"]
