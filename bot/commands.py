@@ -11,8 +11,9 @@ Grammar (case-insensitive command words, any whitespace):
     /papers [help [command] | today | search <query> | save <id or link> |
              unsave <id or link> | list | export [bibtex|markdown|csv] | settings] [--share]
 
-`--share` may end `today`, `search` and `list`: their reply is then posted to the channel
-instead of only to the caller. It is a flag rather than a bare word so that a search for
+`--share` may end `today`, `search`, `list` and `export`: their reply is then posted to the
+channel instead of only to the caller (an export as a file where the platform can). It is a
+flag rather than a bare word so that a search for
 "share" still works; the dashes that phone keyboards turn `--` into (— and –) count too.
 
 Bad input raises a `UserInputError` (`UnknownCommand`, `InvalidPaperId`) whose message is one
@@ -86,6 +87,7 @@ class Export:
     """Send the team list as a file in one format."""
 
     format: ExportFormat = "bibtex"
+    share: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ _SYNTAX: dict[str, tuple[str, str]] = {
     "settings": ("settings", "this channel's schedule and filters"),
 }
 COMMAND_NAMES: tuple[str, ...] = tuple(_SYNTAX)
-_SHAREABLE = ("today", "search", "list")
+_SHAREABLE = ("today", "search", "list", "export")
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def parse_command(text: str) -> Command:
         raise _unknown_command(words[0])
     args, share = _split_share(args)
     if share and name not in _SHAREABLE:
-        raise _error(f"--share works with today, search and list, not with {name}")
+        raise _error(f"--share works with today, search, list and export, not with {name}")
     if name == "help":
         if len(args) > 1:
             raise _error("help takes one command name, e.g. /papers help search")
@@ -186,7 +188,7 @@ def parse_command(text: str) -> Command:
     if name == "export":
         if len(args) > 1:
             raise _error(f"export takes one format: {_format_choices()}")
-        return build_export(args[0] if args else None)
+        return build_export(args[0] if args else None, share=share)
     if args:
         raise _error(f"{name} takes no arguments (got '{_echo(' '.join(args))}')")
     if name == "today":
@@ -226,15 +228,15 @@ def build_unsave(ref: str) -> Unsave:
     return Unsave(arxiv_id=_paper_id("unsave", ref))
 
 
-def build_export(fmt: str | None = None) -> Export:
+def build_export(fmt: str | None = None, *, share: bool = False) -> Export:
     """Export in `fmt` (any case; `bib` and `md` also work); BibTeX when not given."""
     if fmt is None or not fmt.strip():
-        return Export()
+        return Export(share=share)
     name = fmt.strip().lower()
     name = _FORMAT_ALIASES.get(name, name)
     for known in EXPORT_FORMATS:
         if name == known:
-            return Export(format=known)
+            return Export(format=known, share=share)
     raise _error(f"unknown export format '{_echo(fmt)}'; choose {_format_choices()}")
 
 

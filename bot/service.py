@@ -143,10 +143,11 @@ class Service:
                                                          limit=LIST_SHOWN)
                 total = await self._store.count_saved(where.platform, where.team)
                 return ListReply(tuple(entries), total, visibility=_shown(share))
-            case commands.Export(format=fmt):
+            case commands.Export(format=fmt, share=share):
                 entries = await self._store.saved_papers(where.platform, where.team)
                 filename, mime, content = export.export(entries, fmt)
-                return FileReply(filename, mime, content, len(entries))
+                return FileReply(filename, mime, content, len(entries),
+                                 visibility=_shown(share))
             case commands.Settings():
                 channel = self.channel_for(where)
                 next_run = next_post_at(channel, self.clock()) if channel else None

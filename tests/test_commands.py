@@ -224,8 +224,12 @@ def test_unknown_export_format_lists_the_formats() -> None:
 
 
 def test_share_on_a_command_that_cannot_share_says_where_it_works() -> None:
-    expected = "--share works with today, search and list, not with export"
-    assert str(_error("export csv --share")) == expected
+    expected = "--share works with today, search, list and export, not with settings"
+    assert str(_error("settings --share")) == expected
+
+
+def test_a_shared_export_keeps_its_format() -> None:
+    assert parse_command("export csv --share") == Export(format="csv", share=True)
 
 
 def test_extra_arguments_are_named() -> None:

@@ -18,6 +18,7 @@ are never logged. Not here: any decision about papers (bot.service) or wording o
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -41,6 +42,7 @@ from bot.config import SlackConfig
 from bot.errors import ConfigError, RateLimited, UpstreamError
 from bot.events import (
     DetailsReply,
+    FileReply,
     Identity,
     Ignored,
     Outgoing,
@@ -232,7 +234,27 @@ class SlackAdapter:
         await ack()
         event = translate.command(body)
         reply = await self.service.handle_command(event)
+        if isinstance(reply, FileReply) and not reply.private:
+            # A shared export goes to the channel as a file (Slack cannot post an ephemeral
+            # file); if Slack refuses the upload, the caller still gets the export privately.
+            if await self._upload(event.where, reply):
+                return
+            reply = dataclasses.replace(reply, visibility="private")
         await self._respond(reply, respond, private=reply.private)
+
+    async def _upload(self, where: ChatRef, reply: FileReply) -> bool:
+        """Upload `reply` into the channel (files upload v2); False when Slack refused."""
+        try:
+            await self._call("files.completeUploadExternal", where.channel,
+                             self.client.files_upload_v2(
+                                 channel=where.channel, content=reply.content,
+                                 filename=reply.filename, title=reply.filename,
+                                 initial_comment=render.file_comment(reply)))
+        except UpstreamError as exc:
+            log.warning("could not upload %s to Slack channel %s: %s", reply.filename,
+                        where.channel, exc)
+            return False
+        return True
 
     async def _on_event(self, body: dict[str, Any]) -> None:
         # Bolt acknowledges events before calling this.

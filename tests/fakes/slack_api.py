@@ -49,6 +49,8 @@ class FakeSlack(FakeServer):
         self.ephemerals: list[Message] = []
         self.responses: list[Message] = []
         self.acks: list[Message] = []
+        self.uploads: list[Message] = []  # files shared by files upload v2, completed
+        self._pending: dict[str, Message] = {}  # file id → what was uploaded so far
         self.users = users or {}
         self.refuse: dict[str, str] = {}
         self.bad_tokens: set[str] = set()
@@ -71,6 +73,10 @@ class FakeSlack(FakeServer):
             web.get("/api/users.info", self._users_info),
             web.post("/api/users.info", self._users_info),
             web.post("/api/apps.connections.open", self._connections_open),
+            web.get("/api/files.getUploadURLExternal", self._upload_url),
+            web.post("/api/files.getUploadURLExternal", self._upload_url),
+            web.post("/upload/{file_id}", self._upload),
+            web.post("/api/files.completeUploadExternal", self._complete_upload),
             web.post("/response/{name}", self._response),
             web.get("/socket", self._socket),
         ]
@@ -158,6 +164,32 @@ class FakeSlack(FakeServer):
         name = self.users[user]
         return _ok(user={"id": user, "name": name.lower().replace(" ", "."),
                          "profile": {"display_name": name, "real_name": name}})
+
+    # files upload v2: ask for an upload URL, POST the bytes there, complete into a channel.
+    async def _upload_url(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        file_id = f"F{len(self._pending) + 1:05d}"
+        self._pending[file_id] = {"id": file_id, "filename": body.get("filename"),
+                                  "length": int(body.get("length", 0)), "content": None}
+        return _ok(upload_url=f"{self.base_url}/upload/{file_id}", file_id=file_id)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        pending = self._pending[request.match_info["file_id"]]
+        pending["content"] = (await request.read()).decode("utf-8")
+        return web.Response(text=f"OK - {len(pending['content'])}")
+
+    async def _complete_upload(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        channel = body.get("channel_id")
+        if channel in self.refuse:
+            return _fail(self.refuse[channel])
+        files = _json(body.get("files")) or []
+        for file in files:
+            self.uploads.append({**self._pending[file["id"]], "title": file.get("title"),
+                                 "channel": channel,
+                                 "initial_comment": body.get("initial_comment")})
+        await self._notify()
+        return _ok(files=[{"id": f["id"], "title": f.get("title")} for f in files])
 
     async def _connections_open(self, request: web.Request) -> web.Response:
         host = request.host

@@ -13,7 +13,7 @@ from bot.models import Paper, Saver
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.service.conftest import MORNING, Services
 
-from .conftest import USER, Running
+from .conftest import CHANNEL, USER, Running
 
 
 def _texts(fake: FakeSlack) -> list[str]:
@@ -114,3 +114,33 @@ async def test_export_too_long_to_show_says_how_to_get_the_file(
 def _paper(n: int = 0) -> Paper:
     return Paper(f"2606.{10000 + n}", f"A paper about retrieval number {n}",
                  "An abstract.", ("Ana Lee", "Bo Chen"))
+
+
+async def test_shared_export_is_uploaded_to_the_channel_as_a_file(
+    running: Running, services: Services
+) -> None:
+    await services.store.save("slack", TEAM, _paper(), Saver(USER, MORNING))
+    await running.slack.command("export bibtex --share")
+    await running.fake.wait_until(lambda: len(running.fake.uploads) == 1)
+    [upload] = running.fake.uploads
+    assert (upload["channel"], upload["filename"], upload["content"].startswith("@misc{")) \
+        == (CHANNEL.id, "paperboy-reading-list.bib", True)
+
+
+async def test_shared_export_sends_no_reply_of_its_own(
+    running: Running, services: Services
+) -> None:
+    await services.store.save("slack", TEAM, _paper(), Saver(USER, MORNING))
+    await running.slack.command("export csv --share")
+    await running.fake.wait_until(lambda: len(running.fake.uploads) == 1)
+    assert running.fake.responses == []
+
+
+async def test_a_refused_upload_gives_the_export_to_the_caller_privately(
+    running: Running, services: Services
+) -> None:
+    await services.store.save("slack", TEAM, _paper(), Saver(USER, MORNING))
+    running.fake.refuse[CHANNEL.id] = "not_in_channel"
+    await running.slack.command("export bibtex --share")
+    await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
+    assert running.fake.responses[0]["response_type"] == "ephemeral"
