@@ -63,7 +63,8 @@ class Rendered:
 
 def escape(text: str) -> str:
     """Outside text made inert: no markdown, no masked links, no mentions."""
-    return _MENTION_START.sub(rf"\1{_ZWSP}", escape_markdown(" ".join(text.split())))
+    inert = escape_markdown(" ".join(text.split())).replace("](", "]\\(")
+    return _MENTION_START.sub(rf"\1{_ZWSP}", inert)
 
 
 def clip(text: str, limit: int) -> str:

@@ -18,8 +18,9 @@ import pytest_asyncio
 from adapters.discord.adapter import DiscordAdapter, DiscordIdentity
 from bot.config import ChannelConfig
 from bot.events import PostTarget
+from bot.search import PaperIndex, Searcher
 from tests.fakes import discord_api
-from tests.fakes.discord_api import TOKEN, FakeDiscord
+from tests.fakes.discord_api import TOKEN, FakeDiscord, Interaction, command_payload
 from tests.service import conftest as service_setup
 from tests.service.conftest import DAY, PICKS, Services
 
@@ -50,7 +51,9 @@ class Bot:
 async def bot(fake_discord: FakeDiscord, services: Services) -> AsyncIterator[Bot]:
     fake_discord.clock = services.clock
     # The fake sends every guild at once: no need to wait 2 s for stragglers.
-    adapter = DiscordAdapter(services.make(CHANNEL), TOKEN, guild_ready_timeout=0.3)
+    searcher = Searcher(PaperIndex.in_memory(), services.store, services.hf, None)
+    adapter = DiscordAdapter(services.make(CHANNEL, searcher=searcher), TOKEN,
+                             guild_ready_timeout=0.3)
     identity = await asyncio.wait_for(adapter.connect(), 10)
     yield Bot(adapter, identity, fake_discord, services)
     await adapter.close()
@@ -59,3 +62,13 @@ async def bot(fake_discord: FakeDiscord, services: Services) -> AsyncIterator[Bo
 @pytest.fixture
 def fake(bot: Bot) -> FakeDiscord:
     return bot.fake
+
+
+async def invoke(fake: FakeDiscord, subcommand: str, **options: object) -> Interaction:
+    """`/papers <subcommand>` sent by the gateway; returns what the bot answered once it
+    has followed up (or removed its deferred answer)."""
+    payload = command_payload(GUILD, CHANNEL_ID, subcommand, user_id=USER, **options)
+    answered = fake.interactions[payload["token"]]
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.until(lambda: bool(answered.followups) or answered.deleted_original)
+    return answered
