@@ -27,7 +27,7 @@ import logging
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -58,6 +58,8 @@ SAVE_BUTTON = "paperboy:save"
 CONFIRM_EMOJI = "✅"
 # Messages read back after a crash: a post is ≤ 26 messages; this leaves room for talk.
 FIND_LIMIT = 500
+# Message ids carry Discord's clock, the claim ours: read from a little before the claim.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def intents() -> discord.Intents:
@@ -252,8 +254,10 @@ class DiscordAdapter:
     async def _save(self, event: ReactionEvent) -> Reply:
         bot_user = str(self.client.user.id) if self.client.user else None
         reply = await self.service.handle_reaction(event, bot_user=bot_user)
-        if isinstance(reply, SaveReply) and reply.changed:
-            await self._confirm(event.where, on_list=reply.savers > 0)
+        # The ✅ changes only when the paper joins the list or leaves it.
+        if isinstance(reply, SaveReply) and reply.changed and \
+                reply.savers == (1 if reply.saved else 0):
+            await self._confirm(event.where, on_list=reply.saved)
         return reply
 
     async def _confirm(self, message: ChatRef, *, on_list: bool) -> None:
@@ -303,7 +307,7 @@ class DiscordAdapter:
         assert user is not None, "connect() first"
         channel = self.client.get_partial_messageable(int(out.channel.channel))
         try:
-            async for message in channel.history(limit=FIND_LIMIT, after=since,
+            async for message in channel.history(limit=FIND_LIMIT, after=since - CLOCK_SKEW,
                                                  oldest_first=True):
                 if message.author.id == user.id and _carries(message, out):
                     return str(message.id)

@@ -18,9 +18,16 @@ import pytest_asyncio
 from adapters.discord.adapter import DiscordAdapter, DiscordIdentity
 from bot.config import ChannelConfig
 from bot.events import PostTarget
+from bot.posting import PostOutcome
 from bot.search import PaperIndex, Searcher
 from tests.fakes import discord_api
-from tests.fakes.discord_api import TOKEN, FakeDiscord, Interaction, command_payload
+from tests.fakes.discord_api import (
+    TOKEN,
+    FakeDiscord,
+    Interaction,
+    Payload,
+    command_payload,
+)
 from tests.service import conftest as service_setup
 from tests.service.conftest import DAY, PICKS, Services
 
@@ -72,3 +79,17 @@ async def invoke(fake: FakeDiscord, subcommand: str, **options: object) -> Inter
     await fake.dispatch("INTERACTION_CREATE", payload)
     await fake.until(lambda: bool(answered.followups) or answered.deleted_original)
     return answered
+
+
+async def post_today(bot: Bot) -> PostOutcome:
+    """The channel's daily post for DAY, as the scheduler runs it."""
+    return await bot.adapter.service.poster.post(bot.target, DAY)
+
+
+def papers_posted(fake: FakeDiscord, channel: int = CHANNEL_ID) -> dict[str, Payload]:
+    """The paper messages in `channel`, by the arXiv id in their footer."""
+    found = {}
+    for message in fake.messages[channel]:
+        for embed in message["embeds"]:
+            found[embed["footer"]["text"].split()[1]] = message
+    return found

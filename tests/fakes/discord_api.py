@@ -349,7 +349,7 @@ def _interaction(guild: int, channel: int, user_id: int, kind: int, data: Payloa
                     "parent_id": None},
         "member": member(user_id), "data": data, "locale": "en-US", "guild_locale": "en-US",
         "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
-        "context": 0,
+        "context": 0, "attachment_size_limit": 10 * 1024 * 1024,
     }
 
 
