@@ -39,7 +39,7 @@ from bot.errors import (
     UpstreamError,
     UserInputError,
 )
-from bot.events import SearchHitView, SearchReply
+from bot.events import ChatAdapter, SearchHitView, SearchReply
 from bot.models import ChatRef
 from bot.running import serve
 from bot.runtime import Runtime, open_runtime
@@ -202,17 +202,24 @@ async def cmd_post(args: argparse.Namespace) -> int:
     if len(channels) > 1:
         raise UserInputError("--channel NAME is required when several channels are configured")
     channel = channels[0]
-    if channel.platform != "console":
+    if channel.platform not in ("console", "discord"):
         raise UserInputError(
             f"#{channel.name} is a {channel.platform} channel; this build posts to the console "
-            "only (paperboy run --console)"
+            "and Discord only"
         )
     async with open_runtime(config) as rt:
         service = await _service(rt)
-        adapter = await _console(rt, service, channel, lines=None, banner=False)
+        adapter: ChatAdapter = (
+            _discord(service) if channel.platform == "discord"
+            else await _console(rt, service, channel, lines=None, banner=False)
+        )
         identity = await adapter.connect()
         try:
-            target = identity.targets([channel], adapter)[0]
+            targets = identity.targets([channel], adapter)
+            if not targets:
+                raise UserInputError(f"#{channel.name} (id {channel.id}) is not a channel the "
+                                     f"{channel.platform} bot can see")
+            target = targets[0]
             day = args.date or service.local_today(channel)
             with _stop_on_signals(service):
                 outcome = await service.poster.post(target, day, force=args.force)
@@ -232,22 +239,48 @@ async def cmd_post(args: argparse.Namespace) -> int:
 async def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     platforms = ("console",) if args.console else platforms_from_env(os.environ)
-    if platforms != ("console",):
+    unbuilt = [p for p in platforms if p not in ("console", "discord")]
+    if unbuilt:
         raise UserInputError(
-            f"tokens for {', '.join(platforms)} are set, but this build runs in the console "
-            "only; start it with: paperboy run --console"
+            f"tokens for {', '.join(unbuilt)} are set, but this build runs in the console "
+            "and Discord only; start it with: paperboy run --console"
         )
     consoles = [c for c in config.channels if c.platform == "console"]
     channel = consoles[0] if consoles else ChannelConfig()
     async with open_runtime(config) as rt:
         service = await _service(rt)
-        from adapters.console.adapter import stdin_lines
+        adapters: list[ChatAdapter] = []
+        if "discord" in platforms:
+            adapters.append(_discord(service))
+        if "console" in platforms:
+            from adapters.console.adapter import stdin_lines
 
-        adapter = await _console(rt, service, channel,
-                                 lines=stdin_lines(asyncio.get_running_loop()))
+            adapters.append(await _console(rt, service, channel,
+                                           lines=stdin_lines(asyncio.get_running_loop())))
         with _stop_on_signals(service) as signalled:
-            await serve(service, [adapter], store=rt.store)
+            await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK
+
+
+async def cmd_discord_invite(args: argparse.Namespace) -> int:
+    from adapters.discord.adapter import PERMISSIONS, application_id, invite_url
+
+    app = args.application_id or await application_id(_discord_token())
+    print(invite_url(app))
+    print("\nThe link adds the bot with the /papers commands and these permissions:")
+    for name, why in PERMISSIONS.items():
+        print(f"  {name.replace('_', ' ').title():<22} {why}")
+    return EXIT_OK
+
+
+async def cmd_discord_sync(args: argparse.Namespace) -> int:
+    from adapters.discord.adapter import sync_commands
+
+    count = await sync_commands(_discord_token(), args.guild)
+    where = f"guild {args.guild} (available now)" if args.guild else \
+        "every server (Discord may take up to an hour to show them)"
+    print(f"synced {count} command group to {where}")
+    return EXIT_OK
 
 
 async def cmd_config_check(args: argparse.Namespace) -> int:
@@ -306,6 +339,20 @@ async def _console(
         service, channel, history=rt.config.storage.path / "console" / "history.jsonl",
         lines=lines, first_number=int(legacy or 1), banner=banner,
     )
+
+
+def _discord(service: Service) -> ChatAdapter:
+    from adapters.discord.adapter import DiscordAdapter
+
+    return DiscordAdapter(service, _discord_token())
+
+
+def _discord_token() -> str:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("not set: the bot token from the Discord Developer Portal "
+                          "(Bot → Reset Token)", key="DISCORD_TOKEN")
+    return token
 
 
 async def _team(rt: Runtime, given: str | None, *, required: bool) -> tuple[str, str]:
@@ -482,6 +529,22 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild", parents=[common], help="rebuild the search index from the paper cache"
     )
     rebuild.set_defaults(handler=cmd_index_rebuild)
+
+    discord = sub.add_parser("discord", parents=[common], help="Discord set-up")
+    discord_sub = discord.add_subparsers(title="discord commands", metavar="ACTION")
+    invite = discord_sub.add_parser(
+        "invite", parents=[common], help="print the link that adds the bot to a server",
+    )
+    invite.add_argument("--application-id", type=int,
+                        help="the application id (default: learnt with DISCORD_TOKEN)")
+    invite.set_defaults(handler=cmd_discord_invite)
+    sync = discord_sub.add_parser(
+        "sync", parents=[common], help="publish the /papers commands (once, after changes)",
+        description="Publish the /papers slash commands to Discord: globally, or to one "
+        "server with --guild (shown at once, for trying them out).",
+    )
+    sync.add_argument("--guild", type=int, help="only this server (guild id)")
+    sync.set_defaults(handler=cmd_discord_sync)
 
     listing = sub.add_parser("list", parents=[common], help="print a team's reading list")
     listing.add_argument("--team", help="PLATFORM:TEAM (default: the one team this bot "
