@@ -139,3 +139,12 @@ async def test_save_button_is_acknowledged_without_a_message(
 async def test_save_button_answers_only_the_presser(bot: Bot, posted: dict[str, str]) -> None:
     answered = await _press_save(bot, PICKS[2])
     assert answered.followups[0]["flags"] & 64  # type: ignore[attr-defined]
+
+
+async def test_reaction_in_a_direct_message_is_ignored(bot: Bot, posted: dict[str, str]) -> None:
+    data = reaction_payload(GUILD, CHANNEL_ID, int(posted[PICKS[0]]), PIN)
+    del data["guild_id"]
+    event = discord.RawReactionActionEvent(data, discord.PartialEmoji(name=PIN),  # type: ignore[arg-type]
+                                           "REACTION_ADD")
+    await bot.adapter.on_reaction(event, added=True)
+    assert await _saved(bot) == []

@@ -26,6 +26,8 @@ Recorded: `messages[channel]` (message objects as Discord returns them), `callba
 IDENTIFY payload, intents included) and `events` (every request as (method, path) in order).
 `await fake.until(predicate)` waits until a request makes `predicate()` true: no sleeps.
 Message ids are snowflakes of `clock()`, so "messages after the claim" is real arithmetic.
+Nonces are recorded, not enforced: Discord's few-minute nonce window is a second line of
+defence, and a test of exactly-once must hold without it (after a longer outage).
 """
 
 from __future__ import annotations
@@ -258,6 +260,7 @@ class FakeDiscord(FakeServer):
                 elif payload["op"] == 2:
                     self.identify = payload["d"]
                     await self._ready(socket)
+                    await self._changed_now()
         finally:
             self._sockets.remove(socket)
         return socket
