@@ -147,3 +147,14 @@ def test_post_to_a_discord_channel_sends_the_days_picks(
         monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
         main(["post", "--channel", "papers", "--date", "2026-06-12"])
     assert len(discord_fake.messages[CHANNEL_ID]) == 1 + len(PICKS)
+
+
+def test_run_with_an_invalid_token_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    discord_fake = FakeDiscord([Guild(10, {CHANNEL_ID: "papers"})])
+    with _serving(discord_fake):
+        discord_fake.patch(monkeypatch)
+        monkeypatch.setenv("DISCORD_TOKEN", "revoked-token")
+        code = main(["run"])
+    assert (code, capsys.readouterr().err.count("\n")) == (2, 1)
