@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -71,11 +72,14 @@ class Guild:
 
 @dataclass
 class Interaction:
-    """What the bot answered one interaction: callbacks, then followups, in order."""
+    """What the bot answered one interaction: callbacks, then followups, in order, and when
+    the first of each arrived (`time.perf_counter()`, for bench/discord_defer.py)."""
 
     callbacks: list[Payload] = field(default_factory=list)
     followups: list[Payload] = field(default_factory=list)
     deleted_original: bool = False
+    deferred_at: float | None = None
+    followed_at: float | None = None
 
 
 class FakeDiscord(FakeServer):
@@ -210,9 +214,12 @@ class FakeDiscord(FakeServer):
         return web.Response(status=204)
 
     async def _callback(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
         self.log.append(("POST", request.path))
         body = await _body(request)
-        self.interactions[request.match_info["token"]].callbacks.append(body)
+        answered = self.interactions[request.match_info["token"]]
+        answered.callbacks.append(body)
+        answered.deferred_at = answered.deferred_at or arrived
         await self._changed_now()
         flags = (body.get("data") or {}).get("flags", 0)
         return _json({
@@ -223,9 +230,12 @@ class FakeDiscord(FakeServer):
         })
 
     async def _followup(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
         self.log.append(("POST", request.path))
         body = await _body(request)
-        self.interactions[request.match_info["token"]].followups.append(body)
+        answered = self.interactions[request.match_info["token"]]
+        answered.followups.append(body)
+        answered.followed_at = answered.followed_at or arrived
         message = _message(self.snowflake(), 0, body, bot_user())
         await self._changed_now()
         return _json(message)
