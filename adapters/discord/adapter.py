@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_ENV = "DISCORD_TOKEN"
 SAVE_BUTTON = "paperboy:save"
+MORE_BUTTON = "paperboy:more"
 CONFIRM_EMOJI = "✅"
 # Messages read back after a crash: a post is ≤ 26 messages; this leaves room for talk.
 FIND_LIMIT = 500
@@ -108,8 +109,9 @@ class DiscordIdentity(Identity):
 
 
 class SaveView(discord.ui.View):
-    """The Save button under each paper. Persistent (no timeout, fixed custom id): the
-    client routes a press on any message, including those posted before a restart."""
+    """The Save and More buttons under each paper. Persistent (no timeout, fixed custom
+    ids): the client routes a press on any message, including those posted before a
+    restart."""
 
     def __init__(self, adapter: DiscordAdapter) -> None:
         super().__init__(timeout=None)
@@ -119,6 +121,11 @@ class SaveView(discord.ui.View):
                        style=discord.ButtonStyle.secondary)
     async def save(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
         await self._adapter.on_save_button(interaction)
+
+    @discord.ui.button(label="Abstract", custom_id=MORE_BUTTON,
+                       style=discord.ButtonStyle.secondary)
+    async def more(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._adapter.on_more_button(interaction)
 
 
 class _Client(discord.Client):
@@ -239,6 +246,19 @@ class DiscordAdapter:
         rendered = render.render_reply(reply)
         if rendered is not None:
             await interaction.followup.send(ephemeral=True, **_message(rendered))
+
+    async def on_more_button(self, interaction: discord.Interaction) -> None:
+        """The Abstract button: the paper's full abstract, shown only to whoever asked (the
+        channel keeps its one message per paper)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        message = interaction.message
+        assert message is not None, "a button always sits on a message"
+        reply = await self.service.details(_where(interaction, message=str(message.id)))
+        rendered = render.render_reply(reply)
+        if rendered is None:
+            await interaction.delete_original_response()
+            return
+        await interaction.followup.send(ephemeral=True, **_message(rendered))
 
     async def on_reaction(self, payload: discord.RawReactionActionEvent, *,
                           added: bool) -> None:

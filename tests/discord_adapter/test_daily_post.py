@@ -48,11 +48,11 @@ async def test_nonces_fit_discords_25_characters(bot: Bot) -> None:
     assert max(len(m["nonce"]) for m in bot.fake.messages[CHANNEL_ID]) <= 25
 
 
-async def test_every_paper_message_has_the_persistent_save_button(bot: Bot) -> None:
+async def test_every_paper_message_has_the_persistent_save_and_abstract_buttons(bot: Bot) -> None:
     await post_today(bot)
-    buttons = {c["components"][0]["custom_id"]
-               for m in papers_posted(bot.fake).values() for c in m["components"]}
-    assert buttons == {"paperboy:save"}
+    buttons = {button["custom_id"] for m in papers_posted(bot.fake).values()
+               for row in m["components"] for button in row["components"]}
+    assert buttons == {"paperboy:save", "paperboy:more"}
 
 
 async def test_message_ids_are_recorded_for_reactions(bot: Bot) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import discord
 import pytest
 
+from adapters.discord.adapter import DiscordAdapter
 from tests.discord_adapter.conftest import (
     CHANNEL_ID,
     GUILD,
@@ -19,7 +20,7 @@ from tests.discord_adapter.conftest import (
     papers_posted,
     post_today,
 )
-from tests.fakes.discord_api import BOT_ID, button_payload, reaction_payload
+from tests.fakes.discord_api import BOT_ID, TOKEN, button_payload, reaction_payload
 
 PIN = "📌"
 CONFIRM = "%E2%9C%85"  # ✅ as it appears in the reaction route
@@ -148,3 +149,28 @@ async def test_reaction_in_a_direct_message_is_ignored(bot: Bot, posted: dict[st
                                            "REACTION_ADD")
     await bot.adapter.on_reaction(event, added=True)
     assert await _saved(bot) == []
+
+
+async def test_abstract_button_shows_the_papers_abstract_only_to_the_presser(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    message = papers_posted(bot.fake)[PICKS[0]]
+    payload = button_payload(GUILD, CHANNEL_ID, message, custom_id="paperboy:more")
+    answered = bot.fake.interactions[payload["token"]]
+    await bot.fake.dispatch("INTERACTION_CREATE", payload)
+    await bot.fake.until(lambda: bool(answered.followups))
+    assert (answered.followups[0]["flags"] & 64, answered.followups[0]["embeds"][0]["url"]) \
+        == (64, f"https://arxiv.org/abs/{PICKS[0]}")
+
+
+async def test_save_button_works_on_a_post_from_before_a_restart(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    await bot.adapter.close()
+    restarted = DiscordAdapter(bot.adapter.service, TOKEN, guild_ready_timeout=0.3)
+    await restarted.connect()
+    try:
+        await _press_save(bot, PICKS[4])
+    finally:
+        await restarted.close()
+    assert await _saved(bot) == [PICKS[4]]
