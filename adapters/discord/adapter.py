@@ -177,6 +177,7 @@ class DiscordAdapter:
         await asyncio.wait({self._gateway, ready}, return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
             ready.cancel()
+            await self.client.close()
             self._gateway.result()  # why the gateway closed, when it said
             raise UpstreamError("the gateway closed before it was ready", source="discord")
         user = self.client.user
