@@ -12,7 +12,8 @@ Each repetition times `prepare` + 500 `rank` calls from scratch (a new Prepared)
 it prints the first (cold: the tokeniser's word memo is empty) and the best and median,
 plus peak RSS, in a markdown table with the machine, and rewrites its own section of
 docs/benchmarks.md (between `<!-- bench:picks -->` markers). Target: the ≈50-paper day in
-≤ 1 s total, best of 5. Exit status 1 when the target is missed.
+≤ 1 s, and the same with one 20,000-paper team list shared by all profiles, median of 5.
+Exit status 1 when a target is missed.
 Run: .venv/bin/python bench/picks.py [--day YYYY-MM-DD] [--profiles 500] [--no-docs]
 """
 
@@ -26,7 +27,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from bench._report import DOCS, machine, write_section  # noqa: E402
 TARGET_SECONDS = 1.0
 REPEATS = 5
 SEED = 20251130
+TEAM_LIST = 20_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class Row:
     picks: int  # picks made in the last repetition
     similar: int  # of which carry a "similar to" reason
     empty: int  # digests with no picks
+
+    @property
+    def first(self) -> float:
+        return self.seconds[0]
 
     @property
     def best(self) -> float:
@@ -116,9 +122,16 @@ def make_profiles(papers: Sequence[Paper], day: date, count: int, seed: int) -> 
     return profiles
 
 
-def time_day(label: str, papers: Sequence[Paper], day: date, profiles: int) -> Row:
+def time_day(
+    label: str, papers: Sequence[Paper], day: date, profiles: int, team_list: int = 0
+) -> Row:
+    """`team_list` > 0: every profile shares one team list of that many saved papers
+    (distinct ids, newest first), as the channels of one team do."""
     batch = [p for p in papers if p.featured_on == day]
     channels = make_profiles(papers, day, profiles, SEED)
+    if team_list:
+        shared = _team_list(papers, team_list)
+        channels = [replace(p, saved=shared) for p in channels]
     seconds: list[float] = []
     prepare_seconds: list[float] = []
     digests = []
@@ -193,16 +206,34 @@ def render(rows: Sequence[Row], profiles: int, rss_loaded: float, rss_peak: floa
     verdict = "met" if target_met(rows) else "MISSED"
     lines += [
         "",
+        f"The last row shares one {TEAM_LIST:,}-paper team list among all {profiles} profiles "
+        "(its similarity is computed once per day over the team's most recent "
+        "`picks.SIMILAR_RECENT` saves).",
+        "",
         f"Peak RSS {rss_peak:.0f} MiB ({rss_loaded:.0f} MiB of it is the 8,036-paper corpus "
         "loaded before timing).",
-        f"Target: the ≈50-paper day, prepare + {profiles} ranks ≤ {TARGET_SECONDS:g} s "
-        f"(best of {REPEATS}): **{verdict}**.",
+        f"Target: the ≈50-paper day and the one-team row, prepare + {profiles} ranks ≤ "
+        f"{TARGET_SECONDS:g} s (median of {REPEATS}): **{verdict}**.",
     ]
     return "\n".join(lines)
 
 
 def target_met(rows: Sequence[Row]) -> bool:
-    return rows[0].best <= TARGET_SECONDS
+    """The ≈50-paper day and the one-team row, each within the target, median of the runs."""
+    return all(row.median <= TARGET_SECONDS for row in (rows[0], rows[-1]))
+
+
+def _team_list(papers: Sequence[Paper], count: int) -> tuple[SavedPaper, ...]:
+    saver = (Saver(user="U001", saved_at=datetime(2024, 1, 1, tzinfo=UTC)),)
+    out: list[SavedPaper] = []
+    for copy in range(count // len(papers) + 1):
+        for paper in papers:
+            if len(out) == count:
+                return tuple(out)
+            month, number = paper.arxiv_id.split(".")
+            arxiv_id = f"{month}.{int(number) + 50_000 * copy:05d}" if copy else paper.arxiv_id
+            out.append(SavedPaper(replace(paper, arxiv_id=arxiv_id), saver))
+    return tuple(out)
 
 
 
@@ -220,8 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     papers = load_corpus()
     rss_loaded = peak_rss_mib()
-    rows = [time_day(label, papers, day, args.profiles)
-            for label, day in choose_days(papers, args.day)]
+    days = choose_days(papers, args.day)
+    rows = [time_day(label, papers, day, args.profiles) for label, day in days]
+    rows.append(time_day(f"one team, {TEAM_LIST:,} saved", papers, days[0][1], args.profiles,
+                         team_list=TEAM_LIST))
     section = render(rows, args.profiles, rss_loaded, peak_rss_mib())
     print(section)
     if not args.no_docs:

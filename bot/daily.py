@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from bot import picks
 from bot.config import ChannelConfig, Config
+from bot.errors import StoreError
 from bot.models import ChatRef, Digest, Paper, SavedPaper
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
@@ -125,8 +126,16 @@ class SavedLists:
             stale = known is not None and now is not None and known[0] is not None \
                 and now - known[0] >= self._ttl
             if known is None or stale:
-                known = self._lists[team] = (now, tuple(await self._store.saved_papers(*team)))
+                known = self._lists[team] = (now, await self._read(team))
             return known[1]
+
+    async def _read(self, team: tuple[str, str]) -> tuple[SavedPaper, ...]:
+        try:
+            return tuple(await self._store.saved_papers(*team))
+        except StoreError as exc:
+            # The list only boosts similar papers: a damaged one must not stop the post.
+            log.warning("ranking without the team list of %s:%s: %s", *team, exc)
+            return ()
 
 
 async def build_digests(

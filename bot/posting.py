@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 PostStatus = Literal["posted", "empty", "already", "resumed", "stopped"]
 # A claim older than this whose owner cannot be asked is taken over (the catch-up window).
 STALE_CLAIM = timedelta(hours=1)
+# Channels posting at once. The store writes one file at a time anyway; a few channels in
+# flight keep it busy while a save or a search arriving mid-fan-out waits behind a handful of
+# writes, not behind every channel's (500 channels sharing 09:00 would queue thousands).
+CONCURRENT_POSTS = 4
 # (item key, arXiv id or None, the call that sends it and returns the message id)
 _Message = tuple[str, str | None, Callable[[], Awaitable[str]]]
 
@@ -70,6 +74,7 @@ class DailyPoster:
         clock: Callable[[], datetime],
         today: Callable[[PostTarget], date],
         stopping: asyncio.Event | None = None,
+        concurrent: int = CONCURRENT_POSTS,
     ) -> None:
         self._store = store
         self._candidates = candidates
@@ -80,15 +85,16 @@ class DailyPoster:
         self.stopping = stopping or asyncio.Event()
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._locks: dict[ChatRef, asyncio.Lock] = {}
+        self._slots = asyncio.Semaphore(concurrent)
 
     async def post(self, target: PostTarget, day: date, *, force: bool = False) -> PostOutcome:
         """Post `target`'s picks for `day` exactly once (see the module docstring)."""
         ref, name = target.where, target.channel.name
         if self.stopping.is_set():
             return PostOutcome(name, day, "stopped", 0, "the bot is stopping")
-        # One post per channel at a time (the scheduler and a post by hand may race);
-        # different channels post concurrently.
-        async with self._locks.setdefault(ref, asyncio.Lock()):
+        # One post per channel at a time (the scheduler and a post by hand may race); a few
+        # channels post concurrently.
+        async with self._locks.setdefault(ref, asyncio.Lock()), self._slots:
             record = await self._store.get_post(ref, day)
             allow_again: frozenset[str] = frozenset()
             if force and record is not None:

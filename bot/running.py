@@ -67,6 +67,8 @@ async def serve(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
         addresses={name: target.where for name, target in by_name.items()},
     )
+    teams = {(target.where.platform, target.where.team) for target in targets}
+    warming = asyncio.ensure_future(service.warm_up(sorted(teams)))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     stop = asyncio.ensure_future(service.poster.stopping.wait())
     try:
@@ -76,9 +78,9 @@ async def serve(
             finished.result()  # an adapter that failed says why
     finally:
         service.poster.stopping.set()
-        for task in (*runs, stop):
+        for task in (*runs, stop, warming):
             task.cancel()
-        await asyncio.gather(*runs, stop, return_exceptions=True)
+        await asyncio.gather(*runs, stop, warming, return_exceptions=True)
         await scheduler.shutdown()
         for adapter in adapters:
             await adapter.close()

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -21,7 +22,7 @@ from bot.errors import StoreLocked
 from bot.sources.arxiv import ArxivClient
 from bot.sources.http import make_client
 from bot.sources.huggingface import HuggingFaceClient
-from bot.store import Store
+from bot.store import DataDirReadOnly, Store
 from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
 
@@ -48,18 +49,13 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Open everything `config` describes; close it all on exit.
 
-    With `readonly_if_locked`, a data directory held by a running bot is opened read-only
-    (the caller then skips cache writes) instead of failing.
+    With `readonly_if_locked` (the commands that only read), a data directory held by a
+    running bot or not writable is opened read-only (the caller then skips cache writes)
+    instead of failing, and one that does not exist is created only if a cache is written.
+    Writers get StoreLocked or DataDirReadOnly, one line naming the directory.
     """
     env = os.environ if env is None else env
-    data_dir = config.storage.path
-    try:
-        store: Store = await TinyDBStore.open(data_dir)
-    except StoreLocked as exc:
-        if not readonly_if_locked:
-            raise
-        log.info("%s; reading it without writing caches", exc)
-        store = await TinyDBStore.open(data_dir, readonly=True)
+    store = await _open_store(config.storage.path, readonly_if_locked=readonly_if_locked)
     timeout = max(config.huggingface.timeout, config.arxiv.timeout)
     http = make_client(timeout=timeout, transport=transport)
     try:
@@ -69,9 +65,11 @@ async def open_runtime(
             config=config,
             http=http,
             store=store,
-            hf=HuggingFaceClient(http, base_url=config.huggingface.base_url),
+            hf=HuggingFaceClient(http, base_url=config.huggingface.base_url,
+                                  timeout=config.huggingface.timeout),
             arxiv=ArxivClient(
-                http, base_url=config.arxiv.base_url, rss_url=config.arxiv.rss_url
+                http, base_url=config.arxiv.base_url, rss_url=config.arxiv.rss_url,
+                timeout=config.arxiv.timeout,
             ),
             summarizer=Summarizer(
                 store,
@@ -84,3 +82,15 @@ async def open_runtime(
     finally:
         await http.aclose()
         await store.close()
+
+
+async def _open_store(data_dir: Path, *, readonly_if_locked: bool) -> Store:
+    try:
+        # A reader must not leave a directory (or a lock file) behind where there was none,
+        # unless it writes a cache there (digest keeps its summaries).
+        return await TinyDBStore.open(data_dir, create_on_write=readonly_if_locked)
+    except (StoreLocked, DataDirReadOnly) as exc:
+        if not readonly_if_locked:
+            raise
+        log.info("%s; reading it without writing caches", exc)
+    return await TinyDBStore.open(data_dir, readonly=True)

@@ -177,7 +177,7 @@ class DailyScheduler:
         for every post that completed.
         """
         now = self._now()
-        done: list[tuple[str, date]] = []
+        due: list[tuple[ChannelConfig, date]] = []
         for channel in self._channels:
             day, when = _latest_slot(channel, now)
             if not _is_posting_day(channel, day):
@@ -205,9 +205,11 @@ class DailyScheduler:
                 _label(channel), channel.time, channel.timezone, day.isoformat(),
                 human_duration(late), human_duration(self._grace),
             )
-            if await self._call_post(channel, day):
-                done.append((channel.name, day))
-        return done
+            due.append((channel, day))
+        # All at once, as the cron jobs would have fired: the poster decides how many of
+        # them are in flight together.
+        posted = await asyncio.gather(*(self._call_post(c, day) for c, day in due))
+        return [(c.name, day) for (c, day), ok in zip(due, posted, strict=True) if ok]
 
     def next_runs(self) -> dict[str, datetime]:
         """Channel name → the next time its post runs, in the channel's timezone.

@@ -13,12 +13,18 @@ how it went. Called by adapters and the `paperboy` command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 from bot import commands, daily, export
 from bot.config import ChannelConfig, Config
-from bot.errors import InvalidPaperId, PaperboyError, UpstreamError, UserInputError
+from bot.errors import (
+    InvalidPaperId,
+    PaperboyError,
+    StoreError,
+    UpstreamError,
+    UserInputError,
+)
 from bot.events import (
     CommandEvent,
     DetailsReply,
@@ -232,8 +238,10 @@ class Service:
             paper = await self.find_paper(arxiv_id)
         except PaperboyError as exc:
             return ErrorReply(_one_line(exc))
+        # Private by default: whoever asked reads it; an adapter may instead post it in the
+        # message's thread (Publisher.post_in_thread) where the discussion lives.
         return DetailsReply(paper, ChatRef(message.platform, message.team, message.channel,
-                                           thread=message.message), visibility="channel")
+                                           thread=message.message))
 
     async def find_paper(self, arxiv_id: str) -> Paper:
         """A paper by canonical id: the cache, then Hugging Face, then arXiv."""
@@ -265,6 +273,15 @@ class Service:
         if message.message is None:
             return None
         return await self._store.paper_for_message(message)
+
+    async def warm_up(self, teams: Iterable[tuple[str, str]]) -> None:
+        """Read each team's list once, at start, so that the first `/papers list` or 📌 after
+        a restart does not pay for it (a 20,000-paper list takes seconds to read whole)."""
+        for platform, team in teams:
+            try:
+                await self._store.count_saved(platform, team)
+            except StoreError as exc:  # the list's own commands will say what is wrong
+                log.warning("could not read the team list of %s:%s: %s", platform, team, exc)
 
     # --- daily posts started by hand ------------------------------------------------------
 

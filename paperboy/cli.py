@@ -15,13 +15,11 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot import daily, export
 from bot.config import (
@@ -40,27 +38,33 @@ from bot.errors import (
     UserInputError,
 )
 from bot.events import ChatAdapter, SearchHitView, SearchReply
-from bot.models import ChatRef
 from bot.running import serve
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import open_runtime
 from bot.schedule import local_today
-from bot.search import Searcher, backfill, open_index, rebuild_index
-from bot.service import Service, describe_outcome
+from bot.search import backfill, open_index, rebuild_index
+from bot.service import describe_outcome
 from bot.summarize import instant_summary
 from paperboy import jsonshape
-
-if TYPE_CHECKING:
-    from adapters.console.adapter import ConsoleAdapter
+from paperboy.parser import build_parser
+from paperboy.wiring import (
+    address,
+    build_service,
+    console_adapter,
+    discord_adapter,
+    discord_token,
+    open_searcher,
+    stop_on_signals,
+    team_for,
+)
 
 log = logging.getLogger("paperboy")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
-# Where the console kept its message counter before it had a history file.
-LEGACY_COUNTER_KEY = "console:next_message"
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser(_HANDLERS)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose, args.debug)
     if not getattr(args, "handler", None):
@@ -104,7 +108,7 @@ async def cmd_digest(args: argparse.Namespace) -> int:
                 store=rt.store, progress=say,
             )
             known = await rt.store.known_teams()
-            audiences = [daily.Audience(c, _address(c, known)) for c in channels]
+            audiences = [daily.Audience(c, address(c, known)) for c in channels]
             digests = await daily.build_digests(
                 candidates, audiences, store=rt.store, summarizer=rt.summarizer,
                 top_n=args.top, progress=say,
@@ -132,8 +136,8 @@ async def cmd_search(args: argparse.Namespace) -> int:
         raise UserInputError("--limit must be between 1 and 50")
     query = " ".join(args.query)
     async with open_runtime(config, readonly_if_locked=True) as rt:
-        team = await _team(rt, args.team, required="in:saved" in query.lower())
-        searcher = await _searcher(rt)
+        team = await team_for(rt, args.team, required="in:saved" in query.lower())
+        searcher = await open_searcher(rt)
         results = await searcher.search(query, limit=args.limit, team=team)
         await searcher.drain()
     if args.json:
@@ -186,7 +190,7 @@ async def cmd_index_rebuild(args: argparse.Namespace) -> int:
 async def cmd_list(args: argparse.Namespace) -> int:
     config = _config(args)
     async with open_runtime(config, readonly_if_locked=True) as rt:
-        platform, team = await _team(rt, args.team, required=True)
+        platform, team = await team_for(rt, args.team, required=True)
         entries = await rt.store.saved_papers(platform, team)
     if args.format == "json":
         rows = [jsonshape.saved_json(entry) for entry in entries]
@@ -208,10 +212,10 @@ async def cmd_post(args: argparse.Namespace) -> int:
             "and Discord only"
         )
     async with open_runtime(config) as rt:
-        service = await _service(rt)
+        service = await build_service(rt)
         adapter: ChatAdapter = (
-            _discord(service) if channel.platform == "discord"
-            else await _console(rt, service, channel, lines=None, banner=False)
+            discord_adapter(service) if channel.platform == "discord"
+            else await console_adapter(rt, service, channel, lines=None, banner=False)
         )
         identity = await adapter.connect()
         try:
@@ -221,7 +225,7 @@ async def cmd_post(args: argparse.Namespace) -> int:
                                      f"{channel.platform} bot can see")
             target = targets[0]
             day = args.date or service.local_today(channel)
-            with _stop_on_signals(service):
+            with stop_on_signals(service):
                 outcome = await service.poster.post(target, day, force=args.force)
         finally:
             await adapter.close()
@@ -248,16 +252,16 @@ async def cmd_run(args: argparse.Namespace) -> int:
     consoles = [c for c in config.channels if c.platform == "console"]
     channel = consoles[0] if consoles else ChannelConfig()
     async with open_runtime(config) as rt:
-        service = await _service(rt)
+        service = await build_service(rt)
         adapters: list[ChatAdapter] = []
         if "discord" in platforms:
-            adapters.append(_discord(service))
+            adapters.append(discord_adapter(service))
         if "console" in platforms:
-            from adapters.console.adapter import stdin_lines
+            from adapters.console.stdin import stdin_lines
 
-            adapters.append(await _console(rt, service, channel,
-                                           lines=stdin_lines(asyncio.get_running_loop())))
-        with _stop_on_signals(service) as signalled:
+            adapters.append(await console_adapter(
+                rt, service, channel, lines=stdin_lines(asyncio.get_running_loop())))
+        with stop_on_signals(service) as signalled:
             await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK
 
@@ -265,7 +269,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
 async def cmd_discord_invite(args: argparse.Namespace) -> int:
     from adapters.discord.adapter import PERMISSIONS, application_id, invite_url
 
-    app = args.application_id or await application_id(_discord_token())
+    app = args.application_id or await application_id(discord_token())
     print(invite_url(app))
     print("\nThe link adds the bot with the /papers commands and these permissions:")
     for name, why in PERMISSIONS.items():
@@ -276,7 +280,7 @@ async def cmd_discord_invite(args: argparse.Namespace) -> int:
 async def cmd_discord_sync(args: argparse.Namespace) -> int:
     from adapters.discord.adapter import sync_commands
 
-    count = await sync_commands(_discord_token(), args.guild)
+    count = await sync_commands(discord_token(), args.guild)
     where = f"guild {args.guild} (available now)" if args.guild else \
         "every server (Discord may take up to an hour to show them)"
     print(f"synced {count} command group to {where}")
@@ -291,108 +295,6 @@ async def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-@contextmanager
-def _stop_on_signals(service: Service) -> Iterator[list[int]]:
-    """Ctrl-C and SIGTERM ask the bot to stop between messages instead of killing it
-    mid-message: the post in flight finishes its message and records it. Yields the
-    signals received."""
-    loop = asyncio.get_running_loop()
-    signalled: list[int] = []
-
-    def stop(signum: int) -> None:
-        signalled.append(signum)
-        log.warning("stopping (%s): finishing the message being sent",
-                    signal.Signals(signum).name)
-        service.poster.stopping.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop, signum)
-    try:
-        yield signalled
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-
-
-async def _searcher(rt: Runtime) -> Searcher:
-    index = await open_index(rt.config.storage.path, rt.store)
-    return Searcher(index, rt.store, rt.hf, rt.arxiv)
-
-
-async def _service(rt: Runtime) -> Service:
-    return Service(
-        rt.config, store=rt.store, hf=rt.hf, arxiv=rt.arxiv, summarizer=rt.summarizer,
-        searcher=await _searcher(rt),
-    )
-
-
-async def _console(
-    rt: Runtime, service: Service, channel: ChannelConfig,
-    lines: asyncio.Queue[str | None] | None, banner: bool = True,
-) -> ConsoleAdapter:
-    from adapters.console.adapter import ConsoleAdapter
-
-    # Message numbers continue from before the terminal kept a history file.
-    legacy = await rt.store.get_meta(LEGACY_COUNTER_KEY)
-    return ConsoleAdapter(
-        service, channel, history=rt.config.storage.path / "console" / "history.jsonl",
-        lines=lines, first_number=int(legacy or 1), banner=banner,
-    )
-
-
-def _discord(service: Service) -> ChatAdapter:
-    from adapters.discord.adapter import DiscordAdapter
-
-    return DiscordAdapter(service, _discord_token())
-
-
-def _discord_token() -> str:
-    token = os.environ.get("DISCORD_TOKEN", "").strip()
-    if not token:
-        raise ConfigError("not set: the bot token from the Discord Developer Portal "
-                          "(Bot → Reset Token)", key="DISCORD_TOKEN")
-    return token
-
-
-async def _team(rt: Runtime, given: str | None, *, required: bool) -> tuple[str, str]:
-    """The team a command is about: `--team PLATFORM:TEAM`, else the one team this bot
-    serves. With several, the user must choose; `required` False lets a search without
-    `in:saved` go on with the first."""
-    if given is not None:
-        platform, _, team = given.partition(":")
-        if not team or platform not in ("console", "slack", "discord"):
-            raise UserInputError(
-                "--team is PLATFORM:TEAM, e.g. slack:T0123, discord:9876 or console:console"
-            )
-        return platform, team
-    teams = await _served_teams(rt)
-    if len(teams) > 1 and required:
-        named = ", ".join(f"{p}:{t}" for p, t in teams)
-        raise UserInputError(f"this bot serves several teams ({named}); choose one with --team")
-    return teams[0] if teams else ("console", "console")
-
-
-async def _served_teams(rt: Runtime) -> list[tuple[str, str]]:
-    known = await rt.store.known_teams()
-    teams: set[tuple[str, str]] = set()
-    for channel in rt.config.channels:
-        where = _address(channel, known)
-        if where is not None:
-            teams.add((where.platform, where.team))
-    return sorted(teams)
-
-
-def _address(channel: ChannelConfig, known: Sequence[tuple[str, str]]) -> ChatRef | None:
-    """Where a configured channel lives when no adapter is connected to say: its own
-    `team`, the console's one team, or the one team the store knows on its platform."""
-    if channel.team is not None:
-        return ChatRef(channel.platform, channel.team, channel.id)
-    if channel.platform == "console":
-        return ChatRef("console", "console", channel.id)
-    teams = [team for platform, team in known if platform == channel.platform]
-    return ChatRef(channel.platform, teams[0], channel.id) if len(teams) == 1 else None
-
 
 def _config(args: argparse.Namespace) -> Config:
     path = find_config_path(args.config, os.environ, Path.cwd())
@@ -411,13 +313,6 @@ def _select_channels(config: Config, name: str | None) -> list[ChannelConfig]:
 
 def _today(channel: ChannelConfig) -> date:
     return local_today(channel, datetime.now(UTC))
-
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-05-12") from None
 
 
 @contextmanager
@@ -443,117 +338,12 @@ def _setup_logging(verbose: bool, debug: bool) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def _common_options(default: object) -> argparse.ArgumentParser:
-    # The same options work before or after the subcommand; SUPPRESS keeps a subcommand's
-    # unset option from overwriting one given before it.
-    options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--config", type=Path, default=default, help="config.toml to use")
-    options.add_argument(
-        "-v", "--verbose", action="store_true", default=default or False, help="log progress"
-    )
-    options.add_argument(
-        "--debug", action="store_true", default=default or False,
-        help="debug logs and tracebacks",
-    )
-    return options
-
-
-def _parser() -> argparse.ArgumentParser:
-    common = _common_options(argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(
-        prog="paperboy",
-        description="The papers your team cares about, every morning, in Slack, Discord "
-        "or the terminal.",
-        parents=[_common_options(None)],
-    )
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-
-    digest = sub.add_parser(
-        "digest", parents=[common], help="print today's picks once (read-only)",
-        description="Print the day's picks for the configured channels. Marks nothing "
-        "as posted.",
-    )
-    digest.add_argument("--date", type=_parse_date, help="day to show (YYYY-MM-DD)")
-    digest.add_argument("--channel", help="only this configured channel")
-    digest.add_argument("--top", type=int, help="number of picks per channel (any N ≥ 1; "
-                        "a large N gives the whole day)")
-    digest.add_argument("--json", action="store_true", help="print one JSON array")
-    digest.set_defaults(handler=cmd_digest)
-
-    config = sub.add_parser("config", parents=[common], help="configuration tools")
-    config_sub = config.add_subparsers(title="config commands", metavar="ACTION")
-    check = config_sub.add_parser(
-        "check", parents=[common], help="validate the config and show effective settings"
-    )
-    check.set_defaults(handler=cmd_config_check)
-
-    run = sub.add_parser(
-        "run", parents=[common], help="run the bot (the console when no tokens are set)",
-        description="Run the bot: daily posts at each channel's time, /papers commands and "
-        "save-by-reaction. With no Slack or Discord tokens it runs in this terminal.",
-    )
-    run.add_argument("--console", action="store_true", help="run in the terminal")
-    run.set_defaults(handler=cmd_run)
-
-    post = sub.add_parser(
-        "post", parents=[common], help="run one channel's daily post now (once per day)",
-    )
-    post.add_argument("--channel", help="the configured channel to post to")
-    post.add_argument("--date", type=_parse_date, help="day to post (YYYY-MM-DD)")
-    post.add_argument("--force", action="store_true", help="post again even if already posted")
-    post.set_defaults(handler=cmd_post)
-
-    search = sub.add_parser(
-        "search", parents=[common], help="search papers (local index + Hugging Face)",
-        description="Search every paper the bot has seen, merged with Hugging Face's search. "
-        "An arXiv id or link finds that paper. Words: author:NAME, since:2025-01, "
-        "in:saved, in:posted.",
-    )
-    search.add_argument("query", nargs="+", help="words, an arXiv id or a paper link")
-    search.add_argument("--limit", type=int, default=10, help="results (1-50, default 10)")
-    search.add_argument("--team", help="team whose list in:saved searches (PLATFORM:TEAM)")
-    search.add_argument("--json", action="store_true", help="print one JSON array")
-    search.set_defaults(handler=cmd_search)
-
-    fill = sub.add_parser(
-        "backfill", parents=[common], help="fill the search index with past Daily Papers",
-    )
-    fill.add_argument("--from", dest="start", required=True, metavar="YYYY-MM")
-    fill.add_argument("--to", dest="end", required=True, metavar="YYYY-MM")
-    fill.add_argument("--force", action="store_true", help="fetch months already done")
-    fill.set_defaults(handler=cmd_backfill)
-
-    index = sub.add_parser("index", parents=[common], help="search index tools")
-    index_sub = index.add_subparsers(title="index commands", metavar="ACTION")
-    rebuild = index_sub.add_parser(
-        "rebuild", parents=[common], help="rebuild the search index from the paper cache"
-    )
-    rebuild.set_defaults(handler=cmd_index_rebuild)
-
-    discord = sub.add_parser("discord", parents=[common], help="Discord set-up")
-    discord_sub = discord.add_subparsers(title="discord commands", metavar="ACTION")
-    invite = discord_sub.add_parser(
-        "invite", parents=[common], help="print the link that adds the bot to a server",
-    )
-    invite.add_argument("--application-id", type=int,
-                        help="the application id (default: learnt with DISCORD_TOKEN)")
-    invite.set_defaults(handler=cmd_discord_invite)
-    sync = discord_sub.add_parser(
-        "sync", parents=[common], help="publish the /papers commands (once, after changes)",
-        description="Publish the /papers slash commands to Discord: globally, or to one "
-        "server with --guild (shown at once, for trying them out).",
-    )
-    sync.add_argument("--guild", type=int, help="only this server (guild id)")
-    sync.set_defaults(handler=cmd_discord_sync)
-
-    listing = sub.add_parser("list", parents=[common], help="print a team's reading list")
-    listing.add_argument("--team", help="PLATFORM:TEAM (default: the one team this bot "
-                         "serves)")
-    listing.add_argument(
-        "--format", choices=("json", "markdown", "bibtex", "csv"), default="markdown"
-    )
-    listing.set_defaults(handler=cmd_list)
-    return parser
+_HANDLERS = {
+    "digest": cmd_digest, "search": cmd_search, "backfill": cmd_backfill,
+    "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
+    "config_check": cmd_config_check, "discord_invite": cmd_discord_invite,
+    "discord_sync": cmd_discord_sync,
+}
 
 
 def run() -> None:

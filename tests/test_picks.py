@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.config import ChannelConfig
 from bot.models import REASON_MAX, MatchesKeywords, Paper, SavedPaper, Saver
-from bot.picks import dedupe, prepare, rank
+from bot.picks import SIMILAR_RECENT, dedupe, prepare, rank
 from tests.conftest import corpus_path
 
 DAY = date(2025, 9, 30)
@@ -325,6 +326,14 @@ def test_similarity_reason_counts_other_savers() -> None:
     saved = [_saved(SAVED_TOKENIZER, "ana", "bo", "cy")]
     digest = rank([CANDIDATE_TOKENIZER], _channel(), saved=saved, day=DAY)
     assert "(saved by ana +2)" in digest.picks[0].reason
+
+
+def test_only_the_most_recent_saves_shape_the_picks() -> None:
+    # The list comes newest first; a save older than the SIMILAR_RECENT newest is not used.
+    newer = [_saved(replace(UNRELATED, arxiv_id=f"2508.{n:05d}")) for n in range(SIMILAR_RECENT)]
+    digest = rank([CANDIDATE_TOKENIZER], _channel(), saved=[*newer, _saved(SAVED_TOKENIZER)],
+                  day=DAY)
+    assert "similar to" not in digest.picks[0].reason
 
 
 def test_unrelated_saved_papers_do_not_boost() -> None:

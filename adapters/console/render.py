@@ -17,6 +17,7 @@ from bot.events import (
     ErrorReply,
     FileReply,
     HelpReply,
+    Ignored,
     ListReply,
     NoticeReply,
     Reply,
@@ -32,7 +33,12 @@ CONSOLE_HELP = """Paperboy in the terminal. Type:
   /react N :pushpin:           save the paper in message [N]; /unreact N :pushpin: unsaves
   /more N                      the full abstract of the paper in message [N]
   /quit                        leave (Ctrl-D works too)"""
+NOT_A_COMMAND = "Not a command: type /papers help, or /help for the console."
 WIDTH = 100
+
+
+def no_such_message(number: str) -> str:
+    return f"There is no message [{number}]."
 
 
 def wrap(text: str, width: int = WIDTH) -> str:
@@ -113,6 +119,8 @@ def render_reply(reply: Reply) -> str:
             return render_save(reply)
         case DetailsReply():
             return render_details(reply)
+        case Ignored(why=why):
+            return f"Nothing to do: {why}."
     raise TypeError(f"no console rendering for {type(reply).__name__}")
 
 

@@ -70,6 +70,7 @@ class ArxivClient:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         chunk_size: int = ID_CHUNK,
+        timeout: float | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -77,6 +78,8 @@ class ArxivClient:
         self.min_interval = min_interval
         self.retry = retry
         self.chunk_size = chunk_size
+        # Each source waits as long as its own `[sources.*] timeout`, though they share a client.
+        self.timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
         self.requests = 0
         self._clock = clock
         self._sleep = sleep
@@ -139,7 +142,7 @@ class ArxivClient:
                         await self._sleep(wait)
                 self.requests += 1
                 try:
-                    return await self.http.get(url, params=params)
+                    return await self.http.get(url, params=params, timeout=self.timeout)
                 finally:
                     self._last_answer = self._clock()
 

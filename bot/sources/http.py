@@ -21,9 +21,9 @@ timeout, with 1–2 s then 2–3 s of backoff between them: attempts × timeout 
 upstream that accepts the connection and never answers (3 × 20 + 5 = 65 s at Hugging Face's
 default timeout). Whatever the timeouts and `Retry-After` waits, a call gives up after
 `MAX_CALL_SECONDS` (75 s): an attempt still running then is cut off and the call raises
-UpstreamTimeout. The sources share one client whose timeout is the larger of the two
-`[sources.*] timeout`s (bot.runtime), so with arXiv's 30 s the third hung attempt gets the
-10 s left. A refused connection fails in about 5 s (three attempts, two backoffs).
+UpstreamTimeout. The sources share one client, but each request carries its own source's
+`[sources.*] timeout` (bot.runtime passes it to each client). A refused connection fails in
+about 5 s (three attempts, two backoffs).
 
 Not here: what to fetch and how to read it (`huggingface.py`, `arxiv.py`), politeness spacing
 (arXiv's own client), caching. Tests switch backoff waits off with

@@ -71,8 +71,11 @@ class HuggingFaceClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         page_size: int = PAGE_SIZE,
         max_pages: int = MAX_PAGES,
+        timeout: float | None = None,
     ) -> None:
         self.http = http
+        # Each source waits as long as its own `[sources.*] timeout`, though they share a client.
+        self.timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
         self.base_url = base_url.rstrip("/")
         self.retry = retry
         self.page_size = page_size
@@ -169,7 +172,7 @@ class HuggingFaceClient:
     ) -> httpx.Response:
         async def send() -> httpx.Response:
             self.requests += 1
-            return await self.http.get(url, params=params)
+            return await self.http.get(url, params=params, timeout=self.timeout)
 
         # Errors name the full request (date, page…): that is what the admin needs to see.
         where = str(httpx.URL(url, params=params))

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
+from bot.store._files import CorruptFile, DataDirReadOnly
 
 PostStatus = Literal["claimed", "posted", "empty"]
 
@@ -52,11 +53,14 @@ class PostRecord:
 
 @dataclass(frozen=True)
 class ListChange:
-    """What a save or unsave did to a team list entry."""
+    """What a save or unsave did to a team's list entry.
 
-    paper: Paper | None  # the entry's snapshot; None when the paper is not on the list
-    changed: bool  # False when it was already so
-    savers: int  # how many savers the entry has after the change
+    `paper` is the entry's snapshot (None when the paper is not on the list), `changed` is
+    False when it was already so, `savers` counts the entry's savers after the change."""
+
+    paper: Paper | None
+    changed: bool
+    savers: int
 
 
 @runtime_checkable
@@ -133,21 +137,25 @@ class Store(Protocol):
     # --- team reading list (team state) ---------------------------------------------
     async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         """Add `saver` to the team's entry for the paper (creating it with this snapshot).
-        Idempotent per (paper, user)."""
+        Idempotent per (paper, user). The change carries the entry's snapshot (the first
+        saver's, not necessarily `paper`) and its saver count, so that a reply needs no
+        second read of the list."""
 
     async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
-        """Remove that user's save; the entry goes when no savers remain."""
+        """Remove that user's save; the entry goes when no savers remain. The change's paper
+        is None when the paper was not on the list."""
 
     async def saved_papers(
         self, platform: str, team: str, *, limit: int | None = None
     ) -> list[SavedPaper]:
-        """The team list, most recently saved first (the first `limit` entries)."""
+        """The team list, most recently saved first (ties: the higher arXiv id first); only
+        the first `limit` entries when given."""
 
     async def count_saved(self, platform: str, team: str) -> int:
-        """How many papers are on the team list."""
+        """How many entries the team's list has."""
 
     async def known_teams(self) -> list[tuple[str, str]]:
-        """Every (platform, team) with a list or a daily-post record, sorted."""
+        """Every (platform, team) that has (or had) a list or a daily post, sorted."""
 
     # --- small state ----------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:
@@ -167,5 +175,14 @@ def with_items(
     return replace(record, items=tuple(merged.values()), status=status or record.status)
 
 
-__all__ = ["ListChange", "PostItem", "PostRecord", "PostStatus", "Store", "with_items"]
+__all__ = [
+    "CorruptFile",
+    "DataDirReadOnly",
+    "ListChange",
+    "PostItem",
+    "PostRecord",
+    "PostStatus",
+    "Store",
+    "with_items",
+]
 

@@ -5,10 +5,17 @@ it cannot tell an unreadable file from an empty one. Here:
 - `write_json_atomic` writes a temporary file beside the target, fsyncs it, `os.replace`s it
   over the target and fsyncs the directory: a reader (or a crash) sees the old file or the
   new one, never half of one.
-- `read_json` treats a missing or zero-byte file as empty and anything unreadable as a
-  StoreError naming the file; it never rewrites or resets what it could not read.
+  With `backup`, the file being replaced is first hard-linked to `<name>.bak` (a link and a
+  rename, no copy): team state always has its last good version beside it.
+  A full disk (ENOSPC, EDQUOT) or a file system turned read-only fails with one line naming
+  the file, and leaves neither a stray temp file nor a damaged target.
+- `read_json` treats a missing file as empty. A file this module wrote is never zero bytes
+  long, so an empty, truncated or garbage file raises `CorruptFile` naming it; nothing here
+  rewrites or resets what it could not read.
 - `AtomicJSONStorage` is a TinyDB Storage built on those two, with an in-memory copy of the
-  file and a `batch()` that turns several TinyDB operations into one write.
+  file and a `batch()` that turns several TinyDB operations into one write. Team state
+  refuses a corrupt file and names its backup; a rebuildable cache moves it aside (kept for
+  inspection as `<name>.corrupt-<UTC stamp>`), warns once and starts empty.
 - `DataDirLock` is an exclusive `flock` on `<data dir>/paperboy.lock` that records the
   holder's pid and command. The kernel drops it when the holder exits or is killed, so a
   lock file left behind never blocks anyone.
@@ -18,13 +25,16 @@ Not thread-safe: bot.store.tinydb calls all of this from its one writer thread.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
+import logging
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +42,30 @@ from tinydb.storages import Storage
 
 from bot.errors import StoreError, StoreLocked
 
+log = logging.getLogger(__name__)
+
 TEMP_SUFFIX = ".tmp"
+BACKUP_SUFFIX = ".bak"
 LOCK_NAME = "paperboy.lock"
+
+# Write failures that mean "no room" or "no longer writable" rather than a bug or a bad path:
+# they get a plain sentence, and the store stays usable for when space returns.
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+class CorruptFile(StoreError):
+    """A data file that exists but cannot be used: empty, truncated, garbage or foreign."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} is corrupt ({reason})")
+        self.path = path
+        self.reason = reason
+
+
+class DataDirReadOnly(StoreError):
+    """The data directory cannot be written (read-only mount, no permission): a reader may
+    still open it read-only; a writer cannot run there."""
 
 # How long after a file's mtime a read-only cache still re-checks it. Filesystems stamp
 # mtimes with a coarse clock (ext4 ~4 ms, some network/FAT filesystems 1-2 s) and inode
@@ -42,11 +74,16 @@ LOCK_NAME = "paperboy.lock"
 _RACY_WINDOW_NS = 2_000_000_000
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Replace `path` with `data` as JSON, all or nothing. Raises StoreError naming the file."""
+def write_json_atomic(path: Path, data: Any, *, backup: bool = False) -> None:
+    """Replace `path` with `data` as JSON, all or nothing. Raises StoreError naming the file.
+
+    With `backup`, the current file (if any) becomes `<name>.bak` first.
+    """
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
         _make_dirs(path.parent)
+        if backup:
+            _keep_backup(path)
         fd, temp_name = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
         )
@@ -63,14 +100,47 @@ def write_json_atomic(path: Path, data: Any) -> None:
         # The rename itself lives in the directory: fsync it so the new name survives a crash.
         _fsync_dir(path.parent)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise StoreError(_write_failure(path, exc)) from exc
+
+
+def backup_path(path: Path) -> Path:
+    """Where the last good version of team-state file `path` is kept."""
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def _keep_backup(path: Path) -> None:
+    # A hard link to the old inode: os.replace then gives `path` a new inode, so the link
+    # keeps the old content for the cost of one link and one rename, whatever the file size.
+    # Linked under a temp name first, because os.link will not replace an existing `.bak`.
+    temp = path.with_name(f".{path.name}.{os.getpid()}{BACKUP_SUFFIX}{TEMP_SUFFIX}")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+    try:
+        os.link(path, temp)
+    except FileNotFoundError:
+        return  # a new file: nothing to keep yet
+    try:
+        os.replace(temp, backup_path(path))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _write_failure(path: Path, exc: OSError) -> str:
+    if exc.errno in _DISK_FULL:
+        return f"disk full: could not write {path}"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system: could not write {path}"
+    return f"cannot write {path}: {exc.strerror or exc}"
 
 
 def read_json(path: Path) -> Any:
-    """The JSON in `path`; None when it is missing or zero bytes long.
+    """The JSON in `path`; None when it is missing.
 
-    Raises StoreError naming the file when it cannot be read or parsed; the file is left as
-    it is, for a person to look at.
+    Raises CorruptFile naming the file when it is empty or cannot be parsed (every file the
+    store writes holds at least `{}`), StoreError when it cannot be read; the file is left as
+    it is.
     """
     try:
         raw = path.read_bytes()
@@ -79,14 +149,21 @@ def read_json(path: Path) -> Any:
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if not raw:
-        return None
+        raise CorruptFile(path, "empty file")
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(
-            f"{path} is corrupt ({exc}); it was left untouched: "
-            "restore it from a backup or move it away"
-        ) from exc
+        raise CorruptFile(path, str(exc)) from exc
+
+
+def move_aside(path: Path, now: datetime | None = None) -> Path:
+    """Rename an unusable file to `<name>.corrupt-<UTC stamp>` (kept for a person to look
+    at) and return the new path."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    os.replace(path, target)
+    _fsync_dir(path.parent)
+    return target
 
 
 def remove_stale_temp_files(root: Path) -> int:
@@ -110,15 +187,18 @@ class AtomicJSONStorage(Storage):
     may have, so callers can keep values derived from it (see `current_version`).
     """
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, rebuildable: bool = False) -> None:
         super().__init__()
         self.path = path
         self.readonly = readonly
+        # A cache can be refetched, so a corrupt one is set aside; team state cannot.
+        self.rebuildable = rebuildable
         self._data: dict[str, dict[str, Any]] | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._read_started_ns = 0
         self._batching = False
         self._dirty = False
+        self._warned_stamp: tuple[int, int, int] | None = None
         self.version = 0
 
     def current_version(self) -> int:
@@ -132,14 +212,36 @@ class AtomicJSONStorage(Storage):
         self._read_started_ns = time.time_ns()
         self._stamp = _stamp(self.path)
         self.version += 1
-        data = read_json(self.path)
+        try:
+            data = read_json(self.path)
+            if data is not None and not _is_data_file(data):
+                raise CorruptFile(self.path, "not a Paperboy data file")
+        except CorruptFile as exc:
+            if not self.rebuildable:
+                raise StoreError(_restore_hint(exc)) from exc
+            self._set_aside(exc)
+            data = None
         if data is None:
             self._data = {}
             return None
-        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-            raise StoreError(f"{self.path} is not a Paperboy data file; it was left untouched")
         self._data = data
         return data
+
+    def _set_aside(self, exc: CorruptFile) -> None:
+        """Treat an unusable cache file as empty; a writer moves it aside, once."""
+        if self.readonly:
+            # Not ours to move: the writer will. Say so once per version of the file.
+            if self._warned_stamp != self._stamp:
+                self._warned_stamp = self._stamp
+                log.warning("%s; reading that cache as empty", exc)
+            return
+        try:
+            moved = move_aside(self.path)
+        except OSError as move_exc:
+            log.warning("%s; could not move it aside (%s), reading that cache as empty",
+                        exc, move_exc.strerror or move_exc)
+            return
+        log.warning("%s; moved it to %s, its entries will be fetched again", exc, moved.name)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         if self.readonly:
@@ -150,7 +252,7 @@ class AtomicJSONStorage(Storage):
             self._dirty = True
             return
         try:
-            write_json_atomic(self.path, data)
+            write_json_atomic(self.path, data, backup=not self.rebuildable)
         except BaseException:
             # TinyDB changed the cached dict in place before calling write: forget it.
             self._data = None
@@ -168,7 +270,7 @@ class AtomicJSONStorage(Storage):
         try:
             yield
             if self._dirty:
-                write_json_atomic(self.path, self._data)
+                write_json_atomic(self.path, self._data, backup=not self.rebuildable)
         except BaseException:
             self._data = None
             raise
@@ -195,7 +297,15 @@ class DataDirLock:
 
     def acquire(self) -> None:
         """Take the lock or raise StoreLocked naming the process that holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno in _READ_ONLY:
+                raise DataDirReadOnly(
+                    f"data directory {self.path.parent} is read-only "
+                    f"({exc.strerror or exc}): paperboy cannot write there"
+                ) from exc
+            raise StoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -222,6 +332,17 @@ class DataDirLock:
             os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def _is_data_file(data: Any) -> bool:
+    return isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
+
+
+def _restore_hint(exc: CorruptFile) -> str:
+    backup = backup_path(exc.path)
+    if backup.is_file():
+        return f"{exc}: restore from {backup}"
+    return f"{exc}: no backup at {backup}; restore it from your own backup or move it away"
 
 
 def _describe_holder(lock_path: Path) -> str:

@@ -136,9 +136,7 @@ class MemoryStore:
         return claimed + self._released.get(key, [])
 
     # --- team reading list --------------------------------------------------------------
-    async def save(
-        self, platform: str, team: str, paper: Paper, saver: Saver
-    ) -> ListChange:
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         entries = self._lists.setdefault((platform, team), {})
         entry = entries.get(paper.arxiv_id)
         if entry is None:
@@ -167,16 +165,18 @@ class MemoryStore:
         self, platform: str, team: str, *, limit: int | None = None
     ) -> list[SavedPaper]:
         entries = self._lists.get((platform, team), {}).values()
-        ordered = sorted(entries, key=lambda e: (e.last_saved_at, e.paper.arxiv_id),
-                         reverse=True)
+        ordered = sorted(
+            entries, key=lambda e: (e.last_saved_at, e.paper.arxiv_id), reverse=True
+        )
         return ordered if limit is None else ordered[:limit]
 
     async def count_saved(self, platform: str, team: str) -> int:
         return len(self._lists.get((platform, team), {}))
 
     async def known_teams(self) -> list[tuple[str, str]]:
-        teams = {team for team, entries in self._lists.items() if entries}
-        teams |= {(key[0][0], key[0][1]) for key in self._claims}
+        teams = set(self._lists)
+        teams.update(key[:2] for key, _day in self._claims)
+        teams.update(key[:2] for key in self._released)
         return sorted(teams)
 
     # --- small state --------------------------------------------------------------------

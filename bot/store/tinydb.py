@@ -1,28 +1,48 @@
 """The Store on disk: many small TinyDB JSON files in the data directory, one writing process.
 
 TinyDB rewrites a whole file on every write, so the data is split where it grows and each
-write touches one small file (see REFERENCE.md, "TinyDB 4.x"):
+write touches one small file (see REFERENCE.md, "TinyDB 4.x"; paths in bot.store._layout):
 
     paperboy.lock                                  who writes here (pid, command)
     meta.json                                      small state (`get_meta` / `set_meta`)
     papers/<YYMM>.json, papers/old.json            paper cache, by the arXiv id's month
     summaries/<YYMM>.json                          summary cache, by the arXiv id's month
-    posts/<platform>/<team>/<channel>/<YYYY>.json  a year of one channel's daily posts
-    lists/<platform>/<team>/<YYMM>-<k>.json        a team list, by the saved paper's month
-                                                   and number (k = number // 5000)
+    posts/<platform>/<team>/<channel>/<YYYY-MM>.json  a month of one channel's daily posts
+    lists/<platform>/<team>/<YYMM>/<k>.json        a team list, by the saved paper's month
+                                                   and number (k = number // 500)
+    lists/<platform>/<team>/old.json               list entries with pre-2007 arXiv ids
+    <team-state file>.bak                          its previous version (hard link)
+    <cache file>.corrupt-<UTC stamp>               an unreadable cache file, set aside
 
-A list entry keeps a whole paper (~2.5 kB) and teams save recent months most: with month
-files alone, a 5,000-entry list of real papers had a 768 kB file and a save p99 near 20 ms
-on a busy machine (bench/store.py); split by number, the largest is ~240 kB and p99 ~5 ms.
+A list entry keeps a whole paper (~2.5 kB), and a save rewrites its entry's file, so files
+must stay small however long the list grows: split by month and by 500 arXiv numbers, a file
+holds what a team saved of 500 submissions (Hugging Face features ~1,500 papers a month, so
+even a team that saves them all has ~30 entries, ~75 kB, per file). With 5,000 numbers per
+file, a 20,000-entry list had 360 kB files and saves twice as slow as at 1,000 entries
+(bench/store.py). Lists written in that layout (`<YYMM>-<k>.json`) are moved into this one
+when a writer opens the directory; until then readers read both.
+
+Posts are filed by month so that a post's N+1 writes cost the same after years of history
+(a year file grew to ~220 kB and was rewritten ~8 times per post). Year files written by
+earlier versions (`<YYYY>.json`) are still read; a day's record in a month file wins over
+the same day in a year file, and new writes go to month files.
 
 The posts files are also the message index: `paper_for_message` and `posted_ids` read the
-channel's own ledger, so no second file can disagree with it after a crash.
+channel's own ledger, so no second file can disagree with it after a crash. A writing store
+reads each channel's ledger and each team's list once and then answers from in-memory
+indexes (bot.store._index), updated after each of its own writes reached the disk.
+
+Team state (lists, posts, meta.json) keeps its previous version as `<name>.bak`; a corrupt
+team-state file is refused with a StoreError naming the file and that backup, and stops only
+the calls that need that file. A corrupt cache file is moved aside and read as empty.
 
 Safety: an exclusive lock makes this the only writing process (a second gets StoreLocked);
 every file is replaced atomically (bot.store._files); all file I/O runs on one worker thread,
 which serialises the calls (a claim is atomic) and keeps the event loop free. Read-only stores
-take no lock, follow a live writer's files, and refuse writes.
-Does not: merge papers field by field (the caller decides), or migrate other layouts.
+take no lock, follow a live writer's files, and refuse writes; one on a directory that does
+not exist reads as empty and creates nothing. A store opened `create_on_write` (the reading
+commands) creates and locks a missing directory only when it first writes a cache.
+Does not: merge papers field by field (the caller decides), or rewrite year files.
 Opened by bot.runtime / the CLI; the contract suite and bench/store.py exercise it.
 """
 
@@ -30,9 +50,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import errno
 import functools
 import json
-import re
+import logging
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -40,7 +62,6 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from tinydb import TinyDB
 from tinydb.table import Document, Table
@@ -49,11 +70,20 @@ from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
 from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
 from bot.store import _codec as codec
-from bot.store._files import AtomicJSONStorage, DataDirLock, remove_stale_temp_files
+from bot.store import _layout as layout
+from bot.store._files import (
+    AtomicJSONStorage,
+    DataDirLock,
+    DataDirReadOnly,
+    remove_stale_temp_files,
+)
+from bot.store._index import ItemKey, LedgerIndex, ListIndex
 
 T = TypeVar("T")
 
-_NEW_STYLE_MONTH = re.compile(r"^(\d{4})\.\d{4,5}$", re.ASCII)
+log = logging.getLogger(__name__)
+
+
 
 
 class _KeyedTable(Table):
@@ -79,17 +109,27 @@ class TinyDBStore:
         self._dbs: dict[Path, _KeyedTinyDB] = {}
         # Values decoded from a table, kept while its file's content version is unchanged.
         self._decoded: dict[tuple[str, str], tuple[int, list[Any]]] = {}
+        # Exclusive stores only: built on first use from the files, then kept by our writes.
+        self._ledgers: dict[str, LedgerIndex] = {}
+        self._lists: dict[str, ListIndex] = {}
+        # True while a writable store's directory does not exist yet (see `open`).
+        self._deferred = False
         self._closed = False
 
     @classmethod
-    async def open(cls, data_dir: Path, *, readonly: bool = False) -> TinyDBStore:
+    async def open(
+        cls, data_dir: Path, *, readonly: bool = False, create_on_write: bool = False
+    ) -> TinyDBStore:
         """Open (creating it when writable) the data directory.
 
-        Raises StoreLocked when another process writes there, StoreError when it cannot be
-        created or, read-only, does not exist.
+        Raises StoreLocked when another process writes there, DataDirReadOnly when it cannot
+        be written, StoreError when it cannot be created. Read-only, a missing directory reads
+        as empty and is not created. With `create_on_write`, a missing directory is created
+        (and locked) by the first write, so a command that only reads leaves nothing behind.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-store")
         store = cls(data_dir, readonly=readonly, executor=executor)
+        store._deferred = create_on_write and not readonly
         try:
             await store._run(store._open)
         except BaseException:
@@ -107,8 +147,7 @@ class TinyDBStore:
 
     # --- papers -------------------------------------------------------------------------
     async def put_papers(self, papers: Iterable[Paper]) -> None:
-        self._check_writable()
-        await self._run(self._put_papers, list(papers))
+        await self._write(self._put_papers, list(papers))
 
     async def get_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
         return await self._run(self._get_papers, list(arxiv_ids))
@@ -123,16 +162,14 @@ class TinyDBStore:
         return await self._run(self._get_summaries, list(arxiv_ids), summarizer, model)
 
     async def put_summary(self, arxiv_id: str, summarizer: str, summary: Summary) -> None:
-        self._check_writable()
-        await self._run(self._put_summary, arxiv_id, summarizer, summary)
+        await self._write(self._put_summary, arxiv_id, summarizer, summary)
 
     # --- daily posts --------------------------------------------------------------------
     async def claim_post(
         self, channel: ChatRef, day: date, owner: str, now: datetime,
         items: Sequence[PostItem] = (),
     ) -> PostRecord | None:
-        self._check_writable()
-        return await self._run(self._claim_post, channel, day, owner, now, tuple(items))
+        return await self._write(self._claim_post, channel, day, owner, now, tuple(items))
 
     async def get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
         return await self._run(self._get_post, channel, day)
@@ -144,20 +181,16 @@ class TinyDBStore:
         items: Sequence[PostItem],
         status: PostStatus | None = None,
     ) -> None:
-        self._check_writable()
-        await self._run(self._record_items, channel, day, tuple(items), status)
+        await self._write(self._record_items, channel, day, tuple(items), status)
 
     async def finish_post(self, channel: ChatRef, day: date, status: PostStatus) -> None:
-        self._check_writable()
-        await self._run(self._finish_post, channel, day, status)
+        await self._write(self._finish_post, channel, day, status)
 
     async def drop_item(self, channel: ChatRef, day: date, key: str) -> None:
-        self._check_writable()
-        await self._run(self._drop_item, channel, day, key)
+        await self._write(self._drop_item, channel, day, key)
 
     async def release_post(self, channel: ChatRef, day: date) -> None:
-        self._check_writable()
-        await self._run(self._release_post, channel, day)
+        await self._write(self._release_post, channel, day)
 
     async def posted_ids(self, channel: ChatRef) -> frozenset[str]:
         return await self._run(self._posted_ids, channel)
@@ -165,31 +198,25 @@ class TinyDBStore:
     async def paper_for_message(self, message: ChatRef) -> str | None:
         if message.message is None:
             return None
-        return await self._run(self._paper_for_message, message)
+        return await self._run(self._paper_for_message, message, message.message)
 
     # --- team reading list --------------------------------------------------------------
-    async def save(
-        self, platform: str, team: str, paper: Paper, saver: Saver
-    ) -> ListChange:
-        self._check_writable()
-        return await self._run(self._save, platform, team, paper, saver)
+    async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
+        return await self._write(self._save, platform, team, paper, saver)
 
     async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
-        self._check_writable()
-        return await self._run(self._unsave, platform, team, arxiv_id, user)
-
-    async def count_saved(self, platform: str, team: str) -> int:
-        return len(await self.saved_papers(platform, team))
-
-    async def known_teams(self) -> list[tuple[str, str]]:
-        return await self._run(self._known_teams)
+        return await self._write(self._unsave, platform, team, arxiv_id, user)
 
     async def saved_papers(
         self, platform: str, team: str, *, limit: int | None = None
     ) -> list[SavedPaper]:
-        if limit is not None:
-            return (await self.saved_papers(platform, team))[:limit]
-        return await self._run(self._saved_papers, platform, team)
+        return await self._run(self._saved_papers, platform, team, limit)
+
+    async def count_saved(self, platform: str, team: str) -> int:
+        return await self._run(self._count_saved, platform, team)
+
+    async def known_teams(self) -> list[tuple[str, str]]:
+        return await self._run(self._known_teams)
 
     # --- small state --------------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:
@@ -199,7 +226,7 @@ class TinyDBStore:
         self._check_writable()
         # Copy through JSON now: a value that cannot be stored fails here, in the caller.
         stored = None if value is None else json.loads(json.dumps(value))
-        await self._run(self._set_meta, key, stored)
+        await self._write(self._set_meta, key, stored)
 
     # --- the worker thread: everything below runs there, one call at a time -------------
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
@@ -208,22 +235,50 @@ class TinyDBStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args))
 
+    async def _write(self, function: Callable[..., T], *args: Any) -> T:
+        self._check_writable()
+        return await self._run(self._open_then, function, *args)
+
+    def _open_then(self, function: Callable[..., T], *args: Any) -> T:
+        if self._deferred:
+            self._open_for_writing()
+            self._deferred = False
+        return function(*args)
+
     def _open(self) -> None:
-        if self.readonly:
-            if not self.data_dir.is_dir():
-                raise StoreError(f"data directory {self.data_dir} does not exist")
-            return
+        if self.readonly or self._deferred:
+            if self.data_dir.exists() and not self.data_dir.is_dir():
+                raise StoreError(f"data directory {self.data_dir} is not a directory")
+            if self._deferred and self.data_dir.is_dir():
+                self._deferred = False  # it exists: lock it now, as any writer
+            else:
+                if self._deferred and not _creatable(self.data_dir):
+                    # Nothing could ever be written there: say so now, as a read-only store.
+                    self.readonly, self.exclusive, self._deferred = True, False, False
+                return
+        self._open_for_writing()
+
+    def _open_for_writing(self) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create data directory {self.data_dir}: {exc}") from exc
+            if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+                raise DataDirReadOnly(
+                    f"cannot create data directory {self.data_dir}: {exc.strerror or exc}"
+                ) from exc
+            raise StoreError(
+                f"cannot create data directory {self.data_dir}: {exc.strerror or exc}"
+            ) from exc
         self._lock.acquire()
         # Only the lock holder may: a temp file could be another writer's work in progress.
         remove_stale_temp_files(self.data_dir)
+        layout.refile_old_lists(self.data_dir)
 
     def _release(self) -> None:
         self._dbs.clear()
         self._decoded.clear()
+        self._ledgers.clear()
+        self._lists.clear()
         self._lock.release()
 
     def _check_writable(self) -> None:
@@ -234,7 +289,12 @@ class TinyDBStore:
         path = self.data_dir / relative
         db = self._dbs.get(path)
         if db is None:
-            db = _KeyedTinyDB(path, storage=AtomicJSONStorage, readonly=self.readonly)
+            db = _KeyedTinyDB(
+                path,
+                storage=AtomicJSONStorage,
+                readonly=self.readonly,
+                rebuildable=relative.startswith(layout.CACHE_DIRS),
+            )
             self._dbs[path] = db
         return db
 
@@ -257,6 +317,20 @@ class TinyDBStore:
         self._decoded[(relative, name)] = (version, values)
         return values
 
+    def _raw(self, relative: str, name: str) -> dict[str, Any]:
+        """A table's documents as stored (no copy, no Document objects): read only."""
+        data = self._db(relative).storage.read() or {}
+        return data.get(name, {})
+
+    def _list_files(self, platform: str, team: str) -> list[str]:
+        """A team list's files: month folders, old.json, and files of the earlier layout."""
+        team_dir = layout.team_dir(platform, team)
+        directory = self.data_dir / team_dir
+        if not directory.is_dir():
+            return []
+        return sorted(p.relative_to(self.data_dir).as_posix()
+                      for pattern in ("*.json", "*/*.json") for p in directory.glob(pattern))
+
     def _files(self, relative_dir: str) -> list[str]:
         directory = self.data_dir / relative_dir
         if not directory.is_dir():
@@ -267,7 +341,7 @@ class TinyDBStore:
     def _put_papers(self, papers: list[Paper]) -> None:
         by_shard: dict[str, list[Paper]] = {}
         for paper in papers:
-            by_shard.setdefault(f"papers/{_month(paper.arxiv_id)}.json", []).append(paper)
+            by_shard.setdefault(layout.paper_file(paper.arxiv_id), []).append(paper)
         for relative, shard_papers in by_shard.items():
             table = self._table(relative, "papers")
             with _batch(table):
@@ -277,7 +351,7 @@ class TinyDBStore:
     def _get_papers(self, arxiv_ids: list[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
         for arxiv_id in arxiv_ids:
-            doc = self._table(f"papers/{_month(arxiv_id)}.json", "papers").get(doc_id=arxiv_id)
+            doc = self._table(layout.paper_file(arxiv_id), "papers").get(doc_id=arxiv_id)
             if doc is not None:
                 found[arxiv_id] = codec.paper_from_dict(doc)
         return found
@@ -295,29 +369,39 @@ class TinyDBStore:
     ) -> dict[str, Summary]:
         found: dict[str, Summary] = {}
         for arxiv_id in arxiv_ids:
-            table = self._table(f"summaries/{_month(arxiv_id)}.json", "summaries")
+            table = self._table(layout.summary_file(arxiv_id), "summaries")
             doc = table.get(doc_id=_summary_key(arxiv_id, summarizer, model))
             if doc is not None:
                 found[arxiv_id] = codec.summary_from_dict(doc)
         return found
 
     def _put_summary(self, arxiv_id: str, summarizer: str, summary: Summary) -> None:
-        table = self._table(f"summaries/{_month(arxiv_id)}.json", "summaries")
+        table = self._table(layout.summary_file(arxiv_id), "summaries")
         with _batch(table):
             key = _summary_key(arxiv_id, summarizer, summary.model)
             _put(table, key, codec.summary_to_dict(summary))
 
     # daily posts
-    def _claims(self, channel: ChatRef, year: int, name: str = "claims") -> Table:
+    def _claims(self, channel: ChatRef, day: date, name: str = "claims") -> Table:
         # "claims" holds one record per day; "released" keeps the items of released claims.
-        return self._table(post_file(channel, year), name)
+        return self._table(layout.post_file(channel, day), name)
+
+    def _find_claim(self, channel: ChatRef, day: date) -> tuple[Table, dict[str, Any]] | None:
+        """The table holding the claim for (channel, day) and its document: the month file,
+        else the year file an earlier version wrote."""
+        key = day.isoformat()
+        for relative in (layout.post_file(channel, day), layout.year_file(channel, day.year)):
+            table = self._table(relative, "claims")
+            doc = table.get(doc_id=key)
+            if doc is not None:
+                return table, doc  # type: ignore[return-value]
+        return None
 
     def _claim_post(
         self, channel: ChatRef, day: date, owner: str, now: datetime,
         items: tuple[PostItem, ...],
     ) -> PostRecord | None:
-        claims = self._claims(channel, day.year)
-        if claims.get(doc_id=day.isoformat()) is not None:
+        if self._find_claim(channel, day) is not None:
             return None
         record = PostRecord(
             channel=replace(channel, message=None),
@@ -327,13 +411,16 @@ class TinyDBStore:
             claimed_at=now,
             items=items,
         )
+        claims = self._claims(channel, day)
         with _batch(claims):
             claims.insert(Document(codec.post_to_dict(record), doc_id=day.isoformat()))
+        self._indexed_ledger(channel, lambda ledger: ledger.set_claim(
+            day.isoformat(), _item_keys(items)))
         return record
 
     def _get_post(self, channel: ChatRef, day: date) -> PostRecord | None:
-        doc = self._claims(channel, day.year).get(doc_id=day.isoformat())
-        return codec.post_from_dict(doc) if doc is not None else None
+        found = self._find_claim(channel, day)
+        return codec.post_from_dict(found[1]) if found is not None else None
 
     def _record_items(
         self, channel: ChatRef, day: date, new: tuple[PostItem, ...], status: PostStatus | None
@@ -349,17 +436,26 @@ class TinyDBStore:
         self._put_post(replace(self._claimed(channel, day), status=status))
 
     def _release_post(self, channel: ChatRef, day: date) -> None:
-        claims = self._claims(channel, day.year)
-        doc = claims.get(doc_id=day.isoformat())
-        if doc is None:
+        key = day.isoformat()
+        found = self._find_claim(channel, day)
+        if found is None:
             return
-        released = self._claims(channel, day.year, "released")
+        items = found[1]["items"]
+        claims = self._claims(channel, day)
+        released = self._claims(channel, day, "released")
         # One file, one batch: the claim goes and its items move to the ledger together.
         with _batch(claims):
-            if doc["items"]:
-                entry = {"day": day.isoformat(), "items": doc["items"]}
-                released.insert(Document(entry, doc_id=f"{day.isoformat()}#{len(released)}"))
-            claims.remove(doc_ids=[day.isoformat()])
+            if items:
+                entry = {"day": key, "items": items}
+                released.insert(Document(entry, doc_id=f"{key}#{len(released)}"))
+            if claims.get(doc_id=key) is not None:
+                claims.remove(doc_ids=[key])
+        # A claim made before month files: its items are in the month file's ledger now.
+        year_claims = self._table(layout.year_file(channel, day.year), "claims")
+        if year_claims.get(doc_id=key) is not None:
+            with _batch(year_claims):
+                year_claims.remove(doc_ids=[key])
+        self._indexed_ledger(channel, lambda ledger: ledger.release_claim(key))
 
     def _claimed(self, channel: ChatRef, day: date) -> PostRecord:
         record = self._get_post(channel, day)
@@ -368,29 +464,52 @@ class TinyDBStore:
         return record
 
     def _put_post(self, record: PostRecord) -> None:
-        claims = self._claims(record.channel, record.day.year)
+        claims = self._claims(record.channel, record.day)
         with _batch(claims):
             _put(claims, record.day.isoformat(), codec.post_to_dict(record))
+        self._indexed_ledger(record.channel, lambda ledger: ledger.set_claim(
+            record.day.isoformat(), _item_keys(record.items)))
 
-    def _ledger(self, channel: ChatRef) -> Iterable[dict[str, Any]]:
-        """Every item ever recorded for the channel, newest year first."""
-        for relative in reversed(self._files(_channel_dir(channel))):
-            for name in ("claims", "released"):
-                for doc in self._table(relative, name).all():
-                    yield from doc["items"]
+    def _read_ledger(self, channel: ChatRef) -> LedgerIndex:
+        """The channel's ledger from its files: year files first, so that a day's record in
+        a month file replaces the same day's in a year file."""
+        files = sorted(self._files(layout.channel_dir(channel)),
+                       key=lambda r: (layout.YEAR_FILE.search(r) is None, r))
+        claims: dict[str, list[dict[str, Any]]] = {}
+        ledger = LedgerIndex()
+        for relative in files:
+            for day, doc in self._raw(relative, "claims").items():
+                claims[day] = doc["items"]
+            for doc in self._raw(relative, "released").values():
+                ledger.add_released(_dict_keys(doc["items"]))
+        for day, items in claims.items():
+            ledger.set_claim(day, _dict_keys(items))
+        return ledger
+
+    def _ledger(self, channel: ChatRef) -> LedgerIndex:
+        if self.readonly:
+            return self._read_ledger(channel)  # another process writes: read it afresh
+        key = layout.channel_dir(channel)
+        ledger = self._ledgers.get(key)
+        if ledger is None:
+            ledger = self._ledgers[key] = self._read_ledger(channel)
+        return ledger
+
+    def _indexed_ledger(self, channel: ChatRef, change: Callable[[LedgerIndex], None]) -> None:
+        """Apply a write that reached the disk to the channel's index, if one was built."""
+        ledger = self._ledgers.get(layout.channel_dir(channel))
+        if ledger is not None:
+            change(ledger)
 
     def _posted_ids(self, channel: ChatRef) -> frozenset[str]:
-        return frozenset(item["arxiv_id"] for item in self._ledger(channel) if item["arxiv_id"])
+        return self._ledger(channel).posted_ids()
 
-    def _paper_for_message(self, message: ChatRef) -> str | None:
-        for item in self._ledger(message):
-            if item["message_id"] == message.message:
-                return item["arxiv_id"]
-        return None
+    def _paper_for_message(self, message: ChatRef, message_id: str) -> str | None:
+        return self._ledger(message).paper_for_message(message_id)
 
     # team reading list
     def _entries(self, platform: str, team: str, arxiv_id: str) -> Table:
-        return self._table(list_file(platform, team, arxiv_id), "entries")
+        return self._table(layout.list_file(platform, team, arxiv_id), "entries")
 
     def _save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
         entries = self._entries(platform, team, paper.arxiv_id)
@@ -398,49 +517,86 @@ class TinyDBStore:
         if doc is None:
             # The first save keeps the snapshot: the list must not depend on the cache.
             entry = {"paper": codec.paper_to_dict(paper), "savers": []}
+            snapshot = paper
         elif any(old["user"] == saver.user for old in doc["savers"]):
             return ListChange(codec.paper_from_dict(doc["paper"]), False, len(doc["savers"]))
         else:
             entry = dict(doc)
+            snapshot = codec.paper_from_dict(doc["paper"])
         entry["savers"] = [*entry["savers"], codec.saver_to_dict(saver)]
         with _batch(entries):
             _put(entries, paper.arxiv_id, entry)
-        return ListChange(codec.paper_from_dict(entry["paper"]), True, len(entry["savers"]))
+        index = self._lists.get(layout.team_dir(platform, team))
+        if index is not None:
+            index.put(paper.arxiv_id, _last_saved_at(entry), len(entry["savers"]))
+        return ListChange(snapshot, True, len(entry["savers"]))
 
     def _unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
         entries = self._entries(platform, team, arxiv_id)
         doc = entries.get(doc_id=arxiv_id)
         if doc is None:
             return ListChange(None, False, 0)
-        paper = codec.paper_from_dict(doc["paper"])
+        snapshot = codec.paper_from_dict(doc["paper"])
         savers = [old for old in doc["savers"] if old["user"] != user]
         if len(savers) == len(doc["savers"]):
-            return ListChange(paper, False, len(savers))
+            return ListChange(snapshot, False, len(savers))
         with _batch(entries):
             if savers:
                 _put(entries, arxiv_id, {**doc, "savers": savers})
             else:
                 entries.remove(doc_ids=[arxiv_id])
-        return ListChange(paper, True, len(savers))
+        index = self._lists.get(layout.team_dir(platform, team))
+        if index is not None:
+            if savers:
+                index.put(arxiv_id, _last_saved_at({"savers": savers}), len(savers))
+            else:
+                index.remove(arxiv_id)
+        return ListChange(snapshot, True, len(savers))
 
-    def _saved_papers(self, platform: str, team: str) -> list[SavedPaper]:
-        saved = [
-            entry
-            for relative in self._files(_team_dir(platform, team))
+    def _saved_papers(self, platform: str, team: str, limit: int | None) -> list[SavedPaper]:
+        if limit is not None and not self.readonly:
+            return [
+                _entry_from_dict(self._entries(platform, team, arxiv_id).get(doc_id=arxiv_id))
+                for arxiv_id in self._list_index(platform, team).newest(limit)
+            ]
+        # By id: a reader may see an entry in an old-layout file and in its new file while
+        # the writer refiles it.
+        saved = {
+            entry.paper.arxiv_id: entry
+            for relative in self._list_files(platform, team)
             for entry in self._decode_all(relative, "entries", _entry_from_dict)
-        ]
-        return sorted(saved, key=_newest_first_key, reverse=True)
+        }
+        ordered = sorted(saved.values(), key=_newest_first_key, reverse=True)
+        return ordered if limit is None else ordered[:limit]
+
+    def _count_saved(self, platform: str, team: str) -> int:
+        if not self.readonly:
+            return self._list_index(platform, team).count()
+        files = self._list_files(platform, team)
+        return len(set().union(*(self._raw(relative, "entries") for relative in files)))
+
+    def _list_index(self, platform: str, team: str) -> ListIndex:
+        key = layout.team_dir(platform, team)
+        index = self._lists.get(key)
+        if index is None:
+            # Built from the stored dicts: dates and counts only, no paper is decoded.
+            index = ListIndex(
+                (arxiv_id, _last_saved_at(doc), len(doc["savers"]))
+                for relative in self._list_files(platform, team)
+                for arxiv_id, doc in self._raw(relative, "entries").items()
+            )
+            self._lists[key] = index
+        return index
 
     def _known_teams(self) -> list[tuple[str, str]]:
         teams: set[tuple[str, str]] = set()
-        for top in ("lists", "posts"):
-            root = self.data_dir / top
+        for kind in ("lists", "posts"):
+            root = self.data_dir / kind
             if not root.is_dir():
                 continue
-            for platform in root.iterdir():
-                if platform.is_dir():
-                    teams.update((platform.name, t.name) for t in platform.iterdir()
-                                 if t.is_dir() and any(t.iterdir()))
+            for team_dir in root.glob("*/*"):
+                if team_dir.is_dir() and next(team_dir.rglob("*.json"), None) is not None:
+                    teams.add((layout.unpart(team_dir.parent.name), layout.unpart(team_dir.name)))
         return sorted(teams)
 
     # small state
@@ -456,6 +612,15 @@ class TinyDBStore:
                 _put(table, key, {"value": value})
             elif table.get(doc_id=key) is not None:
                 table.remove(doc_ids=[key])
+
+
+def _creatable(directory: Path) -> bool:
+    """Whether `directory` (missing) could be created: its nearest existing parent is
+    writable."""
+    parent = directory.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return os.access(parent, os.W_OK)
 
 
 def _batch(table: Table) -> AbstractContextManager[None]:
@@ -494,42 +659,21 @@ def _newest_first_key(entry: SavedPaper) -> tuple[datetime, str]:
     return (entry.last_saved_at, entry.paper.arxiv_id)
 
 
-def post_file(channel: ChatRef, year: int) -> str:
-    """Where a channel's post records for `year` live, relative to the data directory."""
-    return f"{_channel_dir(channel)}/{year:04d}.json"
+def _last_saved_at(doc: Mapping[str, Any]) -> datetime:
+    return max(datetime.fromisoformat(s["saved_at"]) for s in doc["savers"])
 
 
-def list_file(platform: str, team: str, arxiv_id: str) -> str:
-    """Where a team's list entry for a paper lives, relative to the data directory."""
-    match = _NEW_STYLE_MONTH.match(arxiv_id)
-    shard = f"{match.group(1)}-{int(arxiv_id[5:]) // 5000}" if match else "old"
-    return f"{_team_dir(platform, team)}/{shard}.json"
+def _item_keys(items: Iterable[PostItem]) -> list[ItemKey]:
+    return [(item.arxiv_id, item.message_id) for item in items]
 
 
-def _month(arxiv_id: str) -> str:
-    """The shard of a paper: its YYMM for new-style ids, "old" for `hep-th/9901001` style."""
-    match = _NEW_STYLE_MONTH.match(arxiv_id)
-    return match.group(1) if match else "old"
+def _dict_keys(items: Iterable[Mapping[str, Any]]) -> list[ItemKey]:
+    return [(item.get("arxiv_id"), item.get("message_id")) for item in items]
 
 
 def _summary_key(arxiv_id: str, summarizer: str, model: str | None) -> str:
     # A JSON list keeps the three parts apart whatever characters a model name holds.
     return json.dumps([arxiv_id, summarizer, model])
-
-
-def _channel_dir(channel: ChatRef) -> str:
-    return f"posts/{_part(channel.platform)}/{_part(channel.team)}/{_part(channel.channel)}"
-
-
-def _team_dir(platform: str, team: str) -> str:
-    return f"lists/{_part(platform)}/{_part(team)}"
-
-
-def _part(text: str) -> str:
-    """A path component that cannot escape its directory and maps back to one `text`."""
-    if not text:
-        return "%"
-    return quote(text, safe="-_").replace(".", "%2E")
 
 
 def _describe(channel: ChatRef) -> str:

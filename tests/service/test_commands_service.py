@@ -7,13 +7,15 @@ local fakes, and what a command says is checked on the Reply the adapter would r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import bibtexparser
 import httpx
 import pytest
 import pytest_asyncio
 
+from bot import commands
 from bot.commands import HELP, help_for
 from bot.events import (
     CommandEvent,
@@ -446,6 +448,30 @@ async def test_settings_of_a_configured_channel_show_its_profile(service: Servic
 async def test_settings_name_the_save_emoji(service: Service) -> None:
     reply = await ask(service, "settings")
     assert isinstance(reply, SettingsReply) and reply.save_emoji == "pushpin"
+
+
+async def test_settings_say_when_the_next_post_is(service: Service) -> None:
+    # The clock is Friday 12 June 2026, 08:00 UTC; CHANNEL posts at 09:00 UTC on weekdays.
+    reply = await ask(service, "settings")
+    assert isinstance(reply, SettingsReply)
+    assert reply.next_run == datetime(2026, 6, 12, 9, 0, tzinfo=ZoneInfo("UTC"))
+
+
+async def test_settings_after_fridays_post_name_monday(
+    service: Service, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 6, 12, 10, 0, tzinfo=UTC)
+    reply = await ask(service, "settings")
+    assert isinstance(reply, SettingsReply) and reply.next_run is not None
+    assert reply.next_run.date() == date(2026, 6, 15)
+
+
+async def test_a_typed_command_needs_no_text(service: Service) -> None:
+    # Discord hands over options already split: the service takes the command as built.
+    reply = await service.handle_command(
+        CommandEvent(WHERE, "U0ANA", command=commands.build_export("csv"))
+    )
+    assert isinstance(reply, FileReply) and reply.filename.endswith(".csv")
 
 
 async def test_settings_of_an_unconfigured_channel_say_it_has_none(service: Service) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -190,3 +191,19 @@ async def test_quit_ends_the_conversation(
 ) -> None:
     adapter = console(banner=False)
     assert await adapter.handle_line(line) is False
+
+
+async def test_a_full_disk_under_the_history_does_not_stop_the_console(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    # /dev/full answers every write with ENOSPC, as a full disk does.
+    out = io.StringIO()
+    adapter = ConsoleAdapter(services.make(CONSOLE), CONSOLE, history=Path("/dev/full"),
+                             out=out, banner=False)
+    await adapter.connect()
+    try:
+        numbers = [await adapter.say("one"), await adapter.say("two")]
+    finally:
+        await adapter.close()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (numbers, out.getvalue(), len(warned)) == (["1", "2"], "[1] one\n[2] two\n", 1)

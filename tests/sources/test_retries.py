@@ -180,3 +180,16 @@ async def test_call_is_cut_at_the_policys_bound_even_mid_attempt(
         with pytest.raises(UpstreamTimeout, match=r"no answer within 0\.3 s, retries included"):
             await client.daily(DAY)
     assert fake_hf.requests[DAILY] == 1
+
+
+async def test_a_source_waits_its_own_timeout_on_a_shared_client(
+    fake_hf: FakeHuggingFace,
+) -> None:
+    # The shared client would wait 60 s (arXiv's setting, say); Hugging Face's own 0.05 s
+    # decides, so three hung attempts end at once instead of after minutes.
+    fake_hf.fail_next(DAILY, hang=True, times=DEFAULT_RETRY.attempts)
+    async with make_client(timeout=60) as shared:
+        hf = HuggingFaceClient(shared, base_url=fake_hf.base_url, timeout=0.05)
+        with pytest.raises(UpstreamTimeout):
+            await hf.daily(DAY)
+    assert fake_hf.requests[DAILY] == DEFAULT_RETRY.attempts  # each cut at 0.05 s, not 60 s

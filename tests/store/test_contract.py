@@ -17,7 +17,7 @@ import pytest
 
 from bot.errors import StoreError
 from bot.models import Paper, Summary
-from bot.store import PostItem, Store
+from bot.store import ListChange, PostItem, Store
 from bot.store.memory import MemoryStore
 from bot.store.tinydb import TinyDBStore
 
@@ -382,6 +382,48 @@ async def test_released_post_messages_still_lead_to_their_papers(store: Store) -
     assert await store.paper_for_message(message) == "2505.01234"
 
 
+# A writing store answers the ledger from memory once read: each write must keep it right.
+
+
+async def test_posted_ids_read_earlier_follow_a_dropped_item(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "host-1", T0, items=[PostItem("header", None, "1")])
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", None)])
+    await store.posted_ids(CHANNEL)
+    await store.drop_item(CHANNEL, DAY, "2505.01234")
+    assert await store.posted_ids(CHANNEL) == frozenset()
+
+
+async def test_dropped_item_stays_posted_when_another_day_sent_it(store: Store) -> None:
+    yesterday = DAY - timedelta(days=1)
+    await store.claim_post(CHANNEL, yesterday, "h", T0, [PostItem("2505.01234", "2505.01234", "9")])
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", None)])
+    await store.posted_ids(CHANNEL)
+    await store.drop_item(CHANNEL, DAY, "2505.01234")
+    assert await store.posted_ids(CHANNEL) == {"2505.01234"}
+
+
+async def test_message_confirmed_after_a_lookup_leads_to_its_paper(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", None)])
+    message = dataclasses.replace(CHANNEL, message="100.2")
+    await store.paper_for_message(message)
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
+    assert await store.paper_for_message(message) == "2505.01234"
+
+
+async def test_posted_ids_read_earlier_follow_a_new_claim(store: Store) -> None:
+    await store.posted_ids(CHANNEL)
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", None)])
+    assert await store.posted_ids(CHANNEL) == {"2505.01234"}
+
+
+async def test_released_items_read_earlier_still_count_after_a_new_claim(store: Store) -> None:
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", "1")])
+    await store.posted_ids(CHANNEL)
+    await store.release_post(CHANNEL, DAY)
+    await store.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.05678", "2505.05678", "2")])
+    assert await store.posted_ids(CHANNEL) == {"2505.01234", "2505.05678"}
+
+
 async def test_reclaimed_post_starts_without_items(store: Store) -> None:
     await store.claim_post(CHANNEL, DAY, "host-1", T0)
     await store.record_items(CHANNEL, DAY, [PostItem("2505.01234", "2505.01234", "100.2")])
@@ -394,7 +436,20 @@ async def test_reclaimed_post_starts_without_items(store: Store) -> None:
 
 
 async def test_first_save_creates_an_entry(store: Store) -> None:
-    assert (await store.save("slack", "T1", paper(), saver("ana"))).changed is True
+    change = await store.save("slack", "T1", paper(), saver("ana"))
+    assert change == ListChange(paper(), changed=True, savers=1)
+
+
+async def test_second_saver_is_counted_in_the_change(store: Store) -> None:
+    await store.save("slack", "T1", paper(), saver("ana"))
+    change = await store.save("slack", "T1", paper(), saver("bob", minutes=1))
+    assert change == ListChange(paper(), changed=True, savers=2)
+
+
+async def test_save_change_carries_the_first_snapshot(store: Store) -> None:
+    await store.save("slack", "T1", paper(upvotes=1), saver("ana"))
+    change = await store.save("slack", "T1", paper(upvotes=99), saver("bob", minutes=1))
+    assert change.paper == paper(upvotes=1)
 
 
 async def test_saved_entry_round_trips_paper_and_saver(store: Store) -> None:
@@ -406,7 +461,8 @@ async def test_saved_entry_round_trips_paper_and_saver(store: Store) -> None:
 
 async def test_saving_twice_by_the_same_user_changes_nothing(store: Store) -> None:
     await store.save("slack", "T1", paper(), saver("ana"))
-    assert (await store.save("slack", "T1", paper(), saver("ana", minutes=5))).changed is False
+    change = await store.save("slack", "T1", paper(), saver("ana", minutes=5))
+    assert change == ListChange(paper(), changed=False, savers=1)
 
 
 async def test_saving_twice_by_the_same_user_keeps_one_saver(store: Store) -> None:
@@ -440,7 +496,15 @@ async def test_unsave_removes_only_that_users_save(store: Store) -> None:
 
 async def test_unsave_of_a_save_reports_a_change(store: Store) -> None:
     await store.save("slack", "T1", paper(), saver("ana"))
-    assert (await store.unsave("slack", "T1", "2505.01234", "ana")).changed is True
+    change = await store.unsave("slack", "T1", "2505.01234", "ana")
+    assert change == ListChange(paper(), changed=True, savers=0)
+
+
+async def test_unsave_of_one_of_two_savers_counts_the_one_left(store: Store) -> None:
+    await store.save("slack", "T1", paper(), saver("ana"))
+    await store.save("slack", "T1", paper(), saver("bob", minutes=1))
+    change = await store.unsave("slack", "T1", "2505.01234", "ana")
+    assert change == ListChange(paper(), changed=True, savers=1)
 
 
 async def test_unsave_by_the_last_saver_removes_the_entry(store: Store) -> None:
@@ -449,13 +513,15 @@ async def test_unsave_by_the_last_saver_removes_the_entry(store: Store) -> None:
     assert await store.saved_papers("slack", "T1") == []
 
 
-async def test_unsave_of_an_unsaved_paper_changes_nothing(store: Store) -> None:
-    assert (await store.unsave("slack", "T1", "2505.01234", "ana")).changed is False
+async def test_unsave_of_a_paper_not_on_the_list_has_no_paper(store: Store) -> None:
+    change = await store.unsave("slack", "T1", "2505.01234", "ana")
+    assert change == ListChange(None, changed=False, savers=0)
 
 
 async def test_unsave_by_someone_who_did_not_save_changes_nothing(store: Store) -> None:
     await store.save("slack", "T1", paper(), saver("ana"))
-    assert (await store.unsave("slack", "T1", "2505.01234", "bob")).changed is False
+    change = await store.unsave("slack", "T1", "2505.01234", "bob")
+    assert change == ListChange(paper(), changed=False, savers=1)
 
 
 async def test_list_is_most_recently_saved_first(store: Store) -> None:
@@ -517,8 +583,64 @@ async def test_concurrent_saves_and_unsaves_give_exactly_the_right_list(store: S
 
     listed = {e.paper.arxiv_id: {s.user for s in e.savers}
               for e in await store.saved_papers("slack", "T1")}
-    assert len(results) == 100 and all(results)
+    assert [r.changed for r in results] == [True] * 100
     assert listed == expected
+
+
+async def _save_five(store: Store) -> None:
+    for minutes, arxiv_id in enumerate(["2505.00001", "2505.00002", "2401.00003",
+                                        "hep-th/9901001", "2505.00005"]):
+        await store.save("slack", "T1", paper(arxiv_id), saver("ana", minutes=minutes))
+
+
+async def test_limited_list_is_the_start_of_the_whole_list(store: Store) -> None:
+    await _save_five(store)
+    await store.save("slack", "T1", paper("2505.00001"), saver("bob", minutes=9))
+    whole = await store.saved_papers("slack", "T1")
+    assert await store.saved_papers("slack", "T1", limit=3) == whole[:3]
+
+
+async def test_limited_list_follows_saves_and_unsaves(store: Store) -> None:
+    await _save_five(store)
+    await store.saved_papers("slack", "T1", limit=2)
+    await store.unsave("slack", "T1", "2505.00005", "ana")
+    await store.save("slack", "T1", paper("2401.00003"), saver("bob", minutes=9))
+    listed = [e.paper.arxiv_id for e in await store.saved_papers("slack", "T1", limit=2)]
+    assert listed == ["2401.00003", "hep-th/9901001"]
+
+
+async def test_equal_save_times_list_the_higher_id_first(store: Store) -> None:
+    await store.save("slack", "T1", paper("2505.00001"), saver("ana"))
+    await store.save("slack", "T1", paper("2505.00002"), saver("bob"))
+    listed = [e.paper.arxiv_id for e in await store.saved_papers("slack", "T1", limit=1)]
+    assert listed == ["2505.00002"]
+
+
+async def test_count_saved_counts_entries_not_savers(store: Store) -> None:
+    await _save_five(store)
+    await store.save("slack", "T1", paper("2505.00001"), saver("bob", minutes=9))
+    assert await store.count_saved("slack", "T1") == 5
+
+
+async def test_count_saved_follows_unsaves(store: Store) -> None:
+    await _save_five(store)
+    await store.count_saved("slack", "T1")
+    await store.unsave("slack", "T1", "2505.00002", "ana")
+    assert await store.count_saved("slack", "T1") == 4
+
+
+async def test_count_saved_of_an_unknown_team_is_zero(store: Store) -> None:
+    assert await store.count_saved("slack", "nobody") == 0
+
+
+async def test_known_teams_lists_teams_with_a_list_or_a_post(store: Store) -> None:
+    await store.save("discord", "G.1", paper(), saver("ana"))
+    await store.claim_post(CHANNEL, DAY, "h", T0)
+    assert await store.known_teams() == [("discord", "G.1"), ("slack", "T1")]
+
+
+async def test_known_teams_of_an_empty_store_is_empty(store: Store) -> None:
+    assert await store.known_teams() == []
 
 
 # --- small state ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ never on sleeps.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
@@ -20,7 +21,9 @@ import pytest
 
 from bot.errors import StoreError, StoreLocked
 from bot.models import ChatRef, Summary
-from bot.store import PostItem, Store
+from bot.store import PostItem, PostRecord, Store
+from bot.store import _codec as codec
+from bot.store._files import write_json_atomic
 from bot.store.tinydb import TinyDBStore
 
 from ._factories import CHANNEL, DAY, T0, full_paper, paper, saver
@@ -266,9 +269,18 @@ async def test_readonly_store_takes_no_lock(existing_dir: Path) -> None:
     assert seen == "written beside a reader"
 
 
-async def test_readonly_store_of_a_missing_directory_is_refused(data_dir: Path) -> None:
-    with pytest.raises(StoreError, match=f"{data_dir} does not exist"):
-        await TinyDBStore.open(data_dir, readonly=True)
+async def test_readonly_store_of_a_missing_directory_reads_as_empty(data_dir: Path) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    listed = await reader.saved_papers("slack", "T1")
+    await reader.close()
+    assert listed == []
+
+
+async def test_readonly_store_of_a_missing_directory_does_not_create_it(data_dir: Path) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    await reader.get_meta("k")
+    await reader.close()
+    assert _files(data_dir.parent, "*") == []
 
 
 WRITES: dict[str, Callable[[Store], Awaitable[object]]] = {
@@ -311,9 +323,9 @@ async def test_reader_never_sees_a_torn_file_while_another_process_writes(
 
 CORRUPT_READS: dict[str, tuple[str, Callable[[Store], Awaitable[object]]]] = {
     "meta": ("meta.json", lambda s: s.get_meta("k")),
-    "papers": ("papers/2505.json", lambda s: s.get_papers(["2505.01234"])),
-    "list": ("lists/slack/T1/2505-0.json", lambda s: s.saved_papers("slack", "T1")),
-    "posts": ("posts/slack/T1/C1/2025.json", lambda s: s.posted_ids(CHANNEL)),
+    "list": ("lists/slack/T1/2505/002.json", lambda s: s.saved_papers("slack", "T1")),
+    "posts": ("posts/slack/T1/C1/2025-05.json", lambda s: s.posted_ids(CHANNEL)),
+    "posts (year file)": ("posts/slack/T1/C1/2025.json", lambda s: s.posted_ids(CHANNEL)),
 }
 
 
@@ -345,13 +357,19 @@ async def test_json_that_is_not_a_data_file_is_refused(
     writer: TinyDBStore, data_dir: Path
 ) -> None:
     (data_dir / "meta.json").write_text("[1, 2, 3]")
-    with pytest.raises(StoreError, match="is not a Paperboy data file"):
+    with pytest.raises(StoreError, match="not a Paperboy data file"):
         await writer.get_meta("k")
 
 
-async def test_empty_file_reads_as_empty(writer: TinyDBStore, data_dir: Path) -> None:
-    (data_dir / "meta.json").write_bytes(b"")
-    assert await writer.get_meta("k") is None
+@pytest.mark.parametrize("relative, read", CORRUPT_READS.values(), ids=CORRUPT_READS.keys())
+async def test_empty_team_state_file_is_refused_as_corrupt(
+    relative: str, read: Callable[[Store], Awaitable[object]], writer: TinyDBStore, data_dir: Path
+) -> None:
+    path = data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    with pytest.raises(StoreError, match=f"{path} is corrupt \\(empty file\\)"):
+        await read(writer)
 
 
 # --- crashes mid-write ------------------------------------------------------------------
@@ -365,7 +383,7 @@ async def test_failed_write_keeps_the_previous_value_on_disk(
     await store.set_meta("k", "old")
     with monkeypatch.context() as patch:
         patch.setattr(os, failing, _disk_full)
-        with pytest.raises(StoreError, match=r"cannot write .*meta\.json"):
+        with pytest.raises(StoreError, match=r"disk full: could not write .*meta\.json"):
             await store.set_meta("k", "new")
     await store.close()
     store = await TinyDBStore.open(data_dir)
@@ -456,16 +474,16 @@ async def test_team_list_is_split_by_paper_month(writer: TinyDBStore, data_dir: 
     for n in range(240):
         await writer.save("slack", "T1", paper(f"{MONTHS[n % 24]}.{n:05d}"), saver("ana"))
     files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
-    assert files == sorted(f"{month}-0.json" for month in MONTHS)
+    assert files == sorted(f"{month}/000.json" for month in MONTHS)
 
 
 async def test_team_list_month_is_split_by_arxiv_number(
     writer: TinyDBStore, data_dir: Path
 ) -> None:
-    for number in (1, 4999, 5000, 12345, 24999):
+    for number in (1, 499, 500, 12345, 24999):
         await writer.save("slack", "T1", paper(f"2505.{number:05d}"), saver("ana"))
     files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
-    assert files == ["2505-0.json", "2505-1.json", "2505-2.json", "2505-4.json"]
+    assert files == ["2505/000.json", "2505/001.json", "2505/024.json", "2505/049.json"]
 
 
 async def test_old_style_list_entries_share_one_file(
@@ -474,15 +492,15 @@ async def test_old_style_list_entries_share_one_file(
     for arxiv_id in ("hep-th/9901001", "math.ag/0301001", "0704.0001"):
         await writer.save("slack", "T1", paper(arxiv_id), saver("ana"))
     files = _files(data_dir / "lists" / "slack" / "T1", "*.json")
-    assert files == ["0704-0.json", "old.json"]
+    assert files == ["0704/000.json", "old.json"]
 
 
-async def test_posts_are_filed_per_channel_and_year(writer: TinyDBStore, data_dir: Path) -> None:
-    for day in (date(2024, 12, 31), date(2025, 1, 1)):
+async def test_posts_are_filed_per_channel_and_month(writer: TinyDBStore, data_dir: Path) -> None:
+    for day in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 1, 31)):
         await writer.claim_post(CHANNEL, day, "h", T0)
     assert _files(data_dir, "posts/**/*.json") == [
-        "posts/slack/T1/C1/2024.json",
-        "posts/slack/T1/C1/2025.json",
+        "posts/slack/T1/C1/2024-12.json",
+        "posts/slack/T1/C1/2025-01.json",
     ]
 
 
@@ -500,3 +518,215 @@ async def test_hostile_chat_ids_still_round_trip(writer: TinyDBStore) -> None:
     await writer.claim_post(hostile, DAY, "h", T0)
     record = await writer.get_post(hostile, DAY)
     assert record is not None and record.channel == hostile
+
+
+# --- data directories written before month files ------------------------------------------
+
+OLD_DAY = date(2025, 3, 4)
+OLD_OPEN_DAY = date(2025, 3, 5)
+
+
+@pytest.fixture
+def year_file(existing_dir: Path) -> Path:
+    """A channel's 2025 posts as an earlier Paperboy filed them: one file for the year, with
+    a finished day, a day still claimed (its process died) and a released day."""
+    finished = PostRecord(CHANNEL, OLD_DAY, "posted", "old-host", T0,
+                          (PostItem("2503.00001", "2503.00001", "50.1"),))
+    open_claim = PostRecord(CHANNEL, OLD_OPEN_DAY, "claimed", "old-host", T0,
+                            (PostItem("2503.00002", "2503.00002", None),))
+    released = {"day": "2025-03-01", "items": [codec.item_to_dict(
+        PostItem("2503.00003", "2503.00003", "40.1"))]}
+    path = existing_dir / "posts/slack/T1/C1/2025.json"
+    write_json_atomic(path, {
+        "claims": {r.day.isoformat(): codec.post_to_dict(r) for r in (finished, open_claim)},
+        "released": {"2025-03-01#0": released},
+    })
+    return path
+
+
+async def test_year_file_posts_still_count_as_posted(year_file: Path, writer: TinyDBStore) -> None:
+    await writer.claim_post(CHANNEL, DAY, "h", T0, [PostItem("2505.01234", "2505.01234", "9")])
+    assert await writer.posted_ids(CHANNEL) == {
+        "2503.00001", "2503.00002", "2503.00003", "2505.01234"
+    }
+
+
+async def test_year_file_messages_still_lead_to_their_papers(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    message = ChatRef("slack", "T1", "C1", "40.1")
+    assert await writer.paper_for_message(message) == "2503.00003"
+
+
+async def test_day_claimed_in_a_year_file_is_not_claimed_again(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    assert await writer.claim_post(CHANNEL, OLD_DAY, "h", T0) is None
+
+
+async def test_claim_left_in_a_year_file_can_be_resumed(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    await writer.record_items(CHANNEL, OLD_OPEN_DAY, [PostItem("2503.00004", "2503.00004", None)])
+    await writer.finish_post(CHANNEL, OLD_OPEN_DAY, "posted")
+    record = await writer.get_post(CHANNEL, OLD_OPEN_DAY)
+    assert record is not None and [i.key for i in record.items] == ["2503.00002", "2503.00004"]
+
+
+async def test_claim_resumed_from_a_year_file_survives_reopening(
+    year_file: Path, data_dir: Path
+) -> None:
+    store = await TinyDBStore.open(data_dir)
+    await store.finish_post(CHANNEL, OLD_OPEN_DAY, "posted")
+    await store.close()
+    store = await TinyDBStore.open(data_dir)
+    record = await store.get_post(CHANNEL, OLD_OPEN_DAY)
+    await store.close()
+    assert record is not None and record.status == "posted"
+
+
+async def test_day_released_from_a_year_file_can_be_claimed_again(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    await writer.release_post(CHANNEL, OLD_DAY)
+    assert await writer.claim_post(CHANNEL, OLD_DAY, "h", T0) is not None
+
+
+async def test_items_released_from_a_year_file_still_count(
+    year_file: Path, data_dir: Path
+) -> None:
+    store = await TinyDBStore.open(data_dir)
+    await store.release_post(CHANNEL, OLD_DAY)
+    await store.close()
+    store = await TinyDBStore.open(data_dir)
+    posted = await store.posted_ids(CHANNEL)
+    await store.close()
+    assert "2503.00001" in posted
+
+
+async def test_new_posts_leave_the_year_file_as_it_was(
+    year_file: Path, writer: TinyDBStore
+) -> None:
+    before = await asyncio.to_thread(year_file.read_bytes)
+    await writer.claim_post(CHANNEL, date(2025, 3, 9), "h", T0)
+    await writer.record_items(CHANNEL, OLD_OPEN_DAY, [PostItem("header", None, "7")])
+    assert await asyncio.to_thread(year_file.read_bytes) == before
+
+
+async def test_reader_sees_a_claim_resumed_from_a_year_file(
+    year_file: Path, writer: TinyDBStore, data_dir: Path
+) -> None:
+    await writer.finish_post(CHANNEL, OLD_OPEN_DAY, "posted")
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    record = await reader.get_post(CHANNEL, OLD_OPEN_DAY)
+    await reader.close()
+    assert record is not None and record.status == "posted"
+
+
+# --- team lists written in the earlier layout (<YYMM>-<number // 5000>.json) --------------
+
+OLD_LIST = "lists/slack/T1/2505-0.json"
+
+
+@pytest.fixture
+def old_list(existing_dir: Path) -> Path:
+    """A team list as an earlier Paperboy filed it: two papers of May 2025 in one file."""
+    entries = {
+        arxiv_id: {"paper": codec.paper_to_dict(paper(arxiv_id)),
+                   "savers": [codec.saver_to_dict(saver("ana", minutes=n))]}
+        for n, arxiv_id in enumerate(["2505.00001", "2505.04000"])
+    }
+    path = existing_dir / OLD_LIST
+    write_json_atomic(path, {"entries": entries})
+    return path
+
+
+async def test_writer_refiles_an_old_list_into_smaller_files(
+    old_list: Path, writer: TinyDBStore, data_dir: Path
+) -> None:
+    assert _files(data_dir / "lists", "*.json") == [
+        "slack/T1/2505/000.json", "slack/T1/2505/008.json"
+    ]
+
+
+async def test_refiled_list_keeps_every_entry(old_list: Path, writer: TinyDBStore) -> None:
+    listed = [e.paper.arxiv_id for e in await writer.saved_papers("slack", "T1")]
+    assert listed == ["2505.04000", "2505.00001"]
+
+
+async def test_refiled_list_takes_new_saves(old_list: Path, writer: TinyDBStore) -> None:
+    change = await writer.save("slack", "T1", paper("2505.00001"), saver("bob", minutes=5))
+    assert change.savers == 2
+
+
+async def test_reader_lists_an_old_list_without_refiling_it(
+    old_list: Path, data_dir: Path
+) -> None:
+    reader = await TinyDBStore.open(data_dir, readonly=True)
+    listed = [e.paper.arxiv_id for e in await reader.saved_papers("slack", "T1", limit=5)]
+    await reader.close()
+    assert (listed, _files(data_dir / "lists", "*.json")) == (
+        ["2505.04000", "2505.00001"], ["slack/T1/2505-0.json"]
+    )
+
+
+async def test_refiling_cut_short_is_finished_without_duplicates(
+    old_list: Path, data_dir: Path
+) -> None:
+    # A writer died after writing one new file and before deleting the old one.
+    moved = json.loads((data_dir / OLD_LIST).read_text("utf-8"))["entries"]["2505.00001"]
+    write_json_atomic(data_dir / "lists/slack/T1/2505/000.json",
+                      {"entries": {"2505.00001": moved}})
+    store = await TinyDBStore.open(data_dir)
+    listed = [e.paper.arxiv_id for e in await store.saved_papers("slack", "T1")]
+    count = await store.count_saved("slack", "T1")
+    await store.close()
+    assert (listed, count) == (["2505.04000", "2505.00001"], 2)
+
+
+async def test_corrupt_old_list_is_left_and_named(old_list: Path, data_dir: Path) -> None:
+    (data_dir / OLD_LIST).write_bytes(b"garbage")
+    store = await TinyDBStore.open(data_dir)
+    with pytest.raises(StoreError, match=f"{old_list} is corrupt"):
+        await store.saved_papers("slack", "T1")
+    await store.close()
+
+
+# --- a writable store on a directory that does not exist yet ------------------------------
+
+
+async def test_store_created_on_write_leaves_nothing_when_only_read(data_dir: Path) -> None:
+    store = await TinyDBStore.open(data_dir, create_on_write=True)
+    await store.saved_papers("slack", "T1")
+    await store.get_meta("k")
+    await store.close()
+    assert _files(data_dir.parent, "*") == []
+
+
+async def test_store_created_on_write_creates_the_directory_on_its_first_write(
+    data_dir: Path,
+) -> None:
+    store = await TinyDBStore.open(data_dir, create_on_write=True)
+    await store.put_papers([paper()])
+    await store.close()
+    store = await TinyDBStore.open(data_dir, readonly=True)
+    found = await store.get_papers(["2505.01234"])
+    await store.close()
+    assert found == {"2505.01234": paper()}
+
+
+async def test_store_created_on_write_locks_once_it_writes(data_dir: Path) -> None:
+    store = await TinyDBStore.open(data_dir, create_on_write=True)
+    await store.set_meta("k", 1)
+    with pytest.raises(StoreLocked):
+        await TinyDBStore.open(data_dir)
+    await store.close()
+
+
+async def test_store_created_on_write_locks_an_existing_directory_at_once(
+    existing_dir: Path,
+) -> None:
+    store = await TinyDBStore.open(existing_dir, create_on_write=True)
+    with pytest.raises(StoreLocked):
+        await TinyDBStore.open(existing_dir)
+    await store.close()

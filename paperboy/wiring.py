@@ -1,0 +1,139 @@
+"""Wiring for the `paperboy` command: build the service and adapters, and settle which team
+a command is about when no adapter is connected to say.
+
+Part of the composition root (paperboy/cli.py calls it): the one place besides the adapters
+that sees both the core and an adapter. The console and Discord adapters are imported only
+when built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.config import ChannelConfig
+from bot.errors import ConfigError, UserInputError
+from bot.events import ChatAdapter
+from bot.models import ChatRef
+from bot.runtime import Runtime
+from bot.search import Searcher, open_index
+from bot.service import Service
+
+if TYPE_CHECKING:
+    from adapters.console.adapter import ConsoleAdapter
+
+log = logging.getLogger("paperboy")
+
+# Where the console kept its message counter before it had a history file.
+LEGACY_COUNTER_KEY = "console:next_message"
+
+
+@contextmanager
+def stop_on_signals(service: Service) -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM ask the bot to stop between messages instead of killing it
+    mid-message: the post in flight finishes its message and records it. Yields the
+    signals received."""
+    loop = asyncio.get_running_loop()
+    signalled: list[int] = []
+
+    def stop(signum: int) -> None:
+        signalled.append(signum)
+        log.warning("stopping (%s): finishing the message being sent",
+                    signal.Signals(signum).name)
+        service.poster.stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        yield signalled
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def open_searcher(rt: Runtime) -> Searcher:
+    index = await open_index(rt.config.storage.path, rt.store)
+    return Searcher(index, rt.store, rt.hf, rt.arxiv)
+
+
+async def build_service(rt: Runtime, clock: Callable[[], datetime] | None = None) -> Service:
+    """The service `paperboy run` uses: every part of the runtime, and the search index.
+    `clock` is for benchmarks that move time; the bot uses the real one."""
+    return Service(
+        rt.config, store=rt.store, hf=rt.hf, arxiv=rt.arxiv, summarizer=rt.summarizer,
+        searcher=await open_searcher(rt), clock=clock,
+    )
+
+
+async def console_adapter(
+    rt: Runtime, service: Service, channel: ChannelConfig,
+    lines: asyncio.Queue[str | None] | None, banner: bool = True,
+) -> ConsoleAdapter:
+    from adapters.console.adapter import ConsoleAdapter
+
+    # Message numbers continue from before the terminal kept a history file.
+    legacy = await rt.store.get_meta(LEGACY_COUNTER_KEY)
+    return ConsoleAdapter(
+        service, channel, history=rt.config.storage.path / "console" / "history.jsonl",
+        lines=lines, first_number=int(legacy or 1), banner=banner,
+    )
+
+
+def discord_adapter(service: Service) -> ChatAdapter:
+    """The Discord adapter, with the token from the environment (imported only here)."""
+    from adapters.discord.adapter import DiscordAdapter
+
+    return DiscordAdapter(service, discord_token())
+
+
+def discord_token() -> str:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("not set: the bot token from the Discord Developer Portal "
+                          "(Bot → Reset Token)", key="DISCORD_TOKEN")
+    return token
+
+
+async def team_for(rt: Runtime, given: str | None, *, required: bool) -> tuple[str, str]:
+    """The team a command is about: `--team PLATFORM:TEAM`, else the one team this bot
+    serves. With several, the user must choose; `required` False lets a search without
+    `in:saved` go on with the first."""
+    if given is not None:
+        platform, _, team = given.partition(":")
+        if not team or platform not in ("console", "slack", "discord"):
+            raise UserInputError(
+                "--team is PLATFORM:TEAM, e.g. slack:T0123, discord:9876 or console:console"
+            )
+        return platform, team
+    teams = await served_teams(rt)
+    if len(teams) > 1 and required:
+        named = ", ".join(f"{p}:{t}" for p, t in teams)
+        raise UserInputError(f"this bot serves several teams ({named}); choose one with --team")
+    return teams[0] if teams else ("console", "console")
+
+
+async def served_teams(rt: Runtime) -> list[tuple[str, str]]:
+    known = await rt.store.known_teams()
+    teams: set[tuple[str, str]] = set()
+    for channel in rt.config.channels:
+        where = address(channel, known)
+        if where is not None:
+            teams.add((where.platform, where.team))
+    return sorted(teams)
+
+
+def address(channel: ChannelConfig, known: Sequence[tuple[str, str]]) -> ChatRef | None:
+    """Where a configured channel lives when no adapter is connected to say: its own
+    `team`, the console's one team, or the one team the store knows on its platform."""
+    if channel.team is not None:
+        return ChatRef(channel.platform, channel.team, channel.id)
+    if channel.platform == "console":
+        return ChatRef("console", "console", channel.id)
+    teams = [team for platform, team in known if platform == channel.platform]
+    return ChatRef(channel.platform, teams[0], channel.id) if len(teams) == 1 else None
