@@ -75,14 +75,22 @@ async def test_invalid_token_exits_2(
     assert await _paperboy("discord", "sync") == 2
 
 
-async def test_invalid_token_is_one_line_that_never_shows_the_token(
+async def test_invalid_token_is_said_in_one_line(
     fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "not-the-token-sekrit")
     await _paperboy("discord", "sync")
-    err = capsys.readouterr().err
-    assert (err.count("\n"), "sekrit" in err) == (1, False)
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+async def test_invalid_token_is_never_shown(
+    fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "not-the-token-sekrit")
+    await _paperboy("discord", "sync")
+    assert "sekrit" not in capsys.readouterr().err
 
 
 async def test_missing_token_exits_2() -> None:
@@ -149,12 +157,20 @@ def test_post_to_a_discord_channel_sends_the_days_picks(
     assert len(discord_fake.messages[CHANNEL_ID]) == 1 + len(PICKS)
 
 
-def test_run_with_an_invalid_token_exits_2_with_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:
+def _run_with_revoked_token(monkeypatch: pytest.MonkeyPatch) -> int:
     discord_fake = FakeDiscord([Guild(10, {CHANNEL_ID: "papers"})])
     with _serving(discord_fake):
         discord_fake.patch(monkeypatch)
         monkeypatch.setenv("DISCORD_TOKEN", "revoked-token")
-        code = main(["run"])
-    assert (code, capsys.readouterr().err.count("\n")) == (2, 1)
+        return main(["run"])
+
+
+def test_run_with_an_invalid_token_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run_with_revoked_token(monkeypatch) == 2
+
+
+def test_run_with_an_invalid_token_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    _run_with_revoked_token(monkeypatch)
+    assert capsys.readouterr().err.count("\n") == 1

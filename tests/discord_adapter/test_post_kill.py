@@ -102,6 +102,7 @@ def _verdict(fake: FakeDiscord, restart_status: int) -> str:
     return f"{headers} headers, picks {dict(picks)}, restart exit {restart_status}"
 
 
+@pytest.mark.timeout(900)  # two child processes per kill point, a dozen kill points
 async def test_kill_at_any_durable_write_posts_each_message_exactly_once(
     fake_discord: FakeDiscord, tmp_path: Path, sample_items: list[dict[str, object]],
     project_root: Path,

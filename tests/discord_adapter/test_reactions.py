@@ -20,7 +20,7 @@ from tests.discord_adapter.conftest import (
     papers_posted,
     post_today,
 )
-from tests.fakes.discord_api import BOT_ID, TOKEN, button_payload, reaction_payload
+from tests.fakes.discord_api import BOT_ID, TOKEN, Payload, button_payload, reaction_payload
 
 PIN = "📌"
 CONFIRM = "%E2%9C%85"  # ✅ as it appears in the reaction route
@@ -151,16 +151,27 @@ async def test_reaction_in_a_direct_message_is_ignored(bot: Bot, posted: dict[st
     assert await _saved(bot) == []
 
 
-async def test_abstract_button_shows_the_papers_abstract_only_to_the_presser(
-    bot: Bot, posted: dict[str, str]
-) -> None:
-    message = papers_posted(bot.fake)[PICKS[0]]
+async def _press_more(bot: Bot, arxiv_id: str) -> Payload:
+    message = papers_posted(bot.fake)[arxiv_id]
     payload = button_payload(GUILD, CHANNEL_ID, message, custom_id="paperboy:more")
     answered = bot.fake.interactions[payload["token"]]
     await bot.fake.dispatch("INTERACTION_CREATE", payload)
     await bot.fake.until(lambda: bool(answered.followups))
-    assert (answered.followups[0]["flags"] & 64, answered.followups[0]["embeds"][0]["url"]) \
-        == (64, f"https://arxiv.org/abs/{PICKS[0]}")
+    return answered.followups[0]
+
+
+async def test_abstract_button_shows_the_papers_abstract(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    shown = await _press_more(bot, PICKS[0])
+    assert shown["embeds"][0]["url"] == f"https://arxiv.org/abs/{PICKS[0]}"
+
+
+async def test_abstract_button_answers_only_the_presser(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    shown = await _press_more(bot, PICKS[0])
+    assert shown["flags"] & 64
 
 
 async def test_save_button_works_on_a_post_from_before_a_restart(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from tests.discord_adapter.conftest import PICKS, Bot, invoke
-from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_api import FakeDiscord, Interaction
+from tests.fakes.hf_server import FakeHuggingFace
 
 EPHEMERAL = 64
 DEFERRED_WITH_MESSAGE = 5
@@ -89,17 +90,31 @@ async def test_settings_show_the_channels_schedule(fake: FakeDiscord) -> None:
     assert fields["Daily post"] == "09:00 UTC on mon, tue, wed, thu, fri"
 
 
-async def test_failure_of_a_shared_command_is_told_only_to_the_caller(
-    bot: Bot, hf_fake: object,
-) -> None:
-    hf_fake.fail_next("/api/daily_papers", status=500, times=5)  # type: ignore[attr-defined]
+async def _shared_today_failing(bot: Bot, hf_fake: FakeHuggingFace) -> Interaction:
+    hf_fake.fail_next("/api/daily_papers", status=500, times=5)
     answered = await invoke(bot.fake, "today", share=True)
     await bot.fake.until(lambda: bool(answered.followups))
-    assert answered.deleted_original and answered.followups[0]["flags"] & EPHEMERAL
+    return answered
 
 
-async def test_failure_is_one_line_without_a_traceback(bot: Bot, hf_fake: object) -> None:
-    hf_fake.fail_next("/api/daily_papers", status=500, times=5)  # type: ignore[attr-defined]
+async def test_failure_of_a_shared_command_removes_the_public_thinking_message(
+    bot: Bot, hf_fake: FakeHuggingFace,
+) -> None:
+    answered = await _shared_today_failing(bot, hf_fake)
+    assert answered.deleted_original
+
+
+async def test_failure_of_a_shared_command_is_told_only_to_the_caller(
+    bot: Bot, hf_fake: FakeHuggingFace,
+) -> None:
+    answered = await _shared_today_failing(bot, hf_fake)
+    assert answered.followups[0]["flags"] & EPHEMERAL
+
+
+async def test_failure_is_one_line_without_a_traceback(
+    bot: Bot, hf_fake: FakeHuggingFace
+) -> None:
+    hf_fake.fail_next("/api/daily_papers", status=500, times=5)
     answered = await invoke(bot.fake, "today")
     assert answered.followups[0]["content"].startswith("Sorry, that failed: huggingface")
 
