@@ -230,6 +230,8 @@ async def fan_out(
             adapter = BenchAdapter(service, saveable)
             targets = await connect_all(service, [adapter])
             by_name = {t.channel.name: t for t in targets}
+            # As `paperboy run` does after connecting (it started earlier in the morning).
+            await service.warm_up(targets)
             scheduler = DailyScheduler(
                 [t.channel for t in targets],
                 lambda channel, d: service.poster.post(by_name[channel.name], d),

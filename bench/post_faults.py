@@ -55,7 +55,8 @@ class KillPoint:
 
     call: str
     n: int  # the n-th call of `call` in the run
-    path: str  # the file it put in place, relative to the data directory
+    path: str  # the file the killed call was putting in place, relative to the data dir
+    nth_on_path: int  # which write of that file it was (1 = the first) in the killed run
     killed: bool  # the first run died by SIGKILL (not finished before the n-th call)
     headers: int  # header messages printed by the two runs together
     picks: Counter[str]  # pick messages printed by the two runs together, by arXiv id
@@ -113,8 +114,7 @@ async def durable_writes(hf_url: str, workdir: Path) -> list[tuple[str, int, str
             continue  # a "<... resumed>" half of a call another thread interrupted
         call = match["call"]
         seen[call] += 1
-        target = match["dst"] or match["src"]
-        writes.append((call, seen[call], _relative(target, data)))
+        writes.append((call, seen[call], _relative(_stable(match), data)))
     return writes
 
 
@@ -122,15 +122,19 @@ async def kill_at(hf_url: str, workdir: Path, call: str, n: int, path: str) -> K
     """Post with the process killed at the n-th `call`, then post again; report both."""
     data = workdir / f"{call}-{n}" / "data"
     config = _config(hf_url, data)
+    trace = data.parent / "trace.txt"
     status, first, _ = await _run(
-        "strace", "-f", "-qq", "-o", "/dev/null",
+        "strace", "-f", "-qq", "-o", str(trace),
         "-e", f"trace={call}", "-e", f"inject={call}:signal=SIGKILL:when={n}",
         *_post(config), cwd=config.parent,
     )
+    # Other threads (the search index's committer) make calls on their own timer, so the
+    # n-th call is not always the same file: the killed run's own trace says which it was.
+    hit, nth = _killed_write(trace, data) or (path, 0)
     restart_status, second, restart_err = await _run(*_post(config), cwd=config.parent)
     both = first + second
     return KillPoint(
-        call=call, n=n, path=path, killed=status in (-9, 137),
+        call=call, n=n, path=hit, nth_on_path=nth, killed=status in (-9, 137),
         headers=len(_HEADER.findall(both)), picks=Counter(_PICK.findall(both)),
         restart_status=restart_status,
         restart_error=restart_err.strip().splitlines()[-1] if restart_err.strip() else "",
@@ -140,6 +144,25 @@ async def kill_at(hf_url: str, workdir: Path, call: str, n: int, path: str) -> K
 async def kill_at_every_write(hf_url: str, workdir: Path) -> list[KillPoint]:
     writes = await durable_writes(hf_url, workdir)
     return [await kill_at(hf_url, workdir, call, n, path) for call, n, path in writes]
+
+
+def _killed_write(trace: Path, data: Path) -> tuple[str, int] | None:
+    """The file the last traced call was putting in place, and which write of it it was."""
+    seen: Counter[str] = Counter()
+    last: tuple[str, int] | None = None
+    for line in trace.read_text("utf-8").splitlines():
+        match = _CALL.match(line)
+        if match is None:
+            continue
+        target = _relative(_stable(match), data)
+        seen[target] += 1
+        last = (target, seen[target])
+    return last
+
+
+def _stable(match: re.Match[str]) -> str:
+    # A rename puts its second path in place; a link backs up its first.
+    return match["dst"] if match["call"].startswith("rename") and match["dst"] else match["src"]
 
 
 def _config(hf_url: str, data: Path) -> Path:
@@ -164,7 +187,8 @@ def table(points: list[KillPoint]) -> str:
     for p in points:
         shown = ", ".join(f"{n}×" for n in sorted(p.picks.values())) or "none"
         lines.append(
-            f"| {p.call} #{p.n} | `{_clean(p.path)}` | {'yes' if p.killed else 'no'} | "
+            f"| {p.call} #{p.n} | `{_clean(p.path)}` (write {p.nth_on_path}) | "
+            f"{'yes' if p.killed else 'no'} | "
             f"{p.headers}× | {len(p.picks)} of {PICKS} ({shown}) | exit {p.restart_status} |"
         )
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 # How long one fetch of a day's candidates serves every channel posting that day.
 CANDIDATES_TTL = timedelta(minutes=30)
+# One thread ranks, so a day's Prepared (whose caches fill as channels are ranked) is never
+# used by two threads at once.
+_RANKING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranking")
 # How long a team's saved list, as ranking sees it, serves the team's channels.
 SAVED_LIST_TTL = timedelta(minutes=10)
 
@@ -101,9 +105,10 @@ class Audience:
 class SavedLists:
     """Each team's list as ranking sees it: read at most once per `ttl` and shared by all of
     the team's channels (the same object, so picks compare it with the day's candidates
-    once per team). A save made a minute ago may shape the next day's picks rather than
-    the next channel's; what a channel was already sent is never cached. Without a clock,
-    each list is read once for the object's life (one `paperboy digest`)."""
+    once per team). A save shapes picks from the next refresh, not from the next channel
+    (re-reading a 20,000-paper list after every 📌 of a busy morning would stall the
+    fan-out); what a channel was already sent is never cached. Without a clock, each list
+    is read once for the object's life (one `paperboy digest`)."""
 
     def __init__(
         self, store: Store, clock: Callable[[], datetime] | None = None,
@@ -114,10 +119,6 @@ class SavedLists:
         self._ttl = ttl
         self._lists: dict[tuple[str, str], tuple[datetime | None, tuple[SavedPaper, ...]]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-
-    def forget(self, team: tuple[str, str]) -> None:
-        """This process changed the team's list: the next ranking reads it again."""
-        self._lists.pop(team, None)
 
     async def get(self, team: tuple[str, str]) -> tuple[SavedPaper, ...]:
         async with self._locks.setdefault(team, asyncio.Lock()):
@@ -131,7 +132,8 @@ class SavedLists:
 
     async def _read(self, team: tuple[str, str]) -> tuple[SavedPaper, ...]:
         try:
-            return tuple(await self._store.saved_papers(*team))
+            # Ranking looks at the most recent saves only (picks.SIMILAR_RECENT): read no more.
+            return tuple(await self._store.saved_papers(*team, limit=picks.SIMILAR_RECENT))
         except StoreError as exc:
             # The list only boosts similar papers: a damaged one must not stop the post.
             log.warning("ranking without the team list of %s:%s: %s", *team, exc)
@@ -160,12 +162,13 @@ async def build_digests(
             posted = await store.posted_ids(audience.where) - audience.allow_again
             # The team's list makes picks learn what it likes.
             saved = await lists.get((audience.where.platform, audience.where.team))
-        digests.append(
-            picks.rank(
-                prepared, audience.channel, posted=posted, saved=saved,
-                day=candidates.day, top_n=top_n,
-            )
+        # On the ranking thread: the first ranking of a day compares the candidates with the
+        # team's list (~0.4 s of CPU), and chat must not wait for it on the event loop.
+        rank = functools.partial(
+            picks.rank, prepared, audience.channel, posted=posted, saved=saved,
+            day=candidates.day, top_n=top_n,
         )
+        digests.append(await asyncio.get_running_loop().run_in_executor(_RANKING, rank))
     if not candidates.papers:
         why = _why_no_candidates(candidates.day)
         digests = [dataclasses.replace(d, note=why) for d in digests]

@@ -7,7 +7,8 @@ platform named — an adapter that takes long to connect delays the catch-up, it
 changes where the post is recorded. A configured channel that no connection serves is
 reported in one line and not posted.
 Stop (end of input, Ctrl-C, SIGTERM): posts stop between messages (the one in flight is
-finished and recorded), the scheduler stops, then each adapter closes.
+finished and recorded), the scheduler stops, each adapter closes, then the service (which
+commits what is queued for the search index).
 Imports no adapter: the `paperboy` command builds them and hands them in.
 """
 
@@ -67,8 +68,7 @@ async def serve(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
         addresses={name: target.where for name, target in by_name.items()},
     )
-    teams = {(target.where.platform, target.where.team) for target in targets}
-    warming = asyncio.ensure_future(service.warm_up(sorted(teams)))
+    warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     stop = asyncio.ensure_future(service.poster.stopping.wait())
     try:
@@ -84,6 +84,7 @@ async def serve(
         await scheduler.shutdown()
         for adapter in adapters:
             await adapter.close()
+        await service.close()
 
 
 def _describe(channel: ChannelConfig) -> str:

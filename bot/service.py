@@ -190,8 +190,6 @@ class Service:
         paper = await self.find_paper(arxiv_id)
         saver = Saver(user=user, saved_at=self.clock(), where=where)
         change = await self._store.save(where.platform, where.team, paper, saver)
-        if change.changed:
-            self.saved_lists.forget((where.platform, where.team))
         log.info("%s saved %s in %s:%s (%s)", user, paper.arxiv_id, where.platform, where.team,
                  "new" if change.changed else "already saved")
         return SaveReply(change.paper or paper, saved=True, changed=change.changed,
@@ -202,8 +200,6 @@ class Service:
         change = await self._store.unsave(where.platform, where.team, arxiv_id, user)
         if change.paper is None:
             raise UserInputError(f"{arxiv_id} is not on your team's list")
-        if change.changed:
-            self.saved_lists.forget((where.platform, where.team))
         return SaveReply(change.paper, saved=False, changed=change.changed,
                          savers=change.savers)
 
@@ -274,14 +270,27 @@ class Service:
             return None
         return await self._store.paper_for_message(message)
 
-    async def warm_up(self, teams: Iterable[tuple[str, str]]) -> None:
-        """Read each team's list once, at start, so that the first `/papers list` or 📌 after
-        a restart does not pay for it (a 20,000-paper list takes seconds to read whole)."""
-        for platform, team in teams:
+    async def close(self) -> None:
+        """Commit what is queued for the search index; call once, when the bot stops."""
+        if self._searcher is not None:
+            await self._searcher.close()
+
+    async def warm_up(self, targets: Iterable[PostTarget]) -> None:
+        """Read each team's list and each channel's post ledger once, at start, so that the
+        first `/papers list`, 📌 or morning post after a restart does not pay for it (a
+        20,000-paper list or a year of posts takes seconds to read whole)."""
+        targets = list(targets)
+        for platform, team in sorted({(t.where.platform, t.where.team) for t in targets}):
             try:
                 await self._store.count_saved(platform, team)
             except StoreError as exc:  # the list's own commands will say what is wrong
                 log.warning("could not read the team list of %s:%s: %s", platform, team, exc)
+        for target in targets:
+            try:
+                await self._store.posted_ids(target.where)
+            except StoreError as exc:  # the post itself will stop and say so
+                log.warning("could not read the post ledger of #%s: %s",
+                            target.channel.name, exc)
 
     # --- daily posts started by hand ------------------------------------------------------
 

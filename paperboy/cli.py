@@ -229,6 +229,7 @@ async def cmd_post(args: argparse.Namespace) -> int:
                 outcome = await service.poster.post(target, day, force=args.force)
         finally:
             await adapter.close()
+            await service.close()
     if outcome.status == "stopped":
         print(describe_outcome(outcome), file=sys.stderr)
         return EXIT_STOPPED

@@ -16,14 +16,18 @@ Why it looks like this:
   different scales; a paper both engines found rises above one only one of them found; with
   one list the order is simply that list's. 60 is the usual constant from the RRF paper.
 - An arXiv id or link is looked up exactly: the store, then the index, then Hugging Face,
-  then arXiv. Papers found upstream (remote hits, exact lookups) are added to the store and
-  the index in a background task, so the next search finds them offline without this one
-  waiting for a store write; `drain()` waits for those tasks (the CLI calls it at exit).
+  then arXiv. Papers found upstream (remote hits, exact lookups) are added to the store in
+  a background task and offered to the index, so the next search finds them offline without
+  this one waiting for a store write or a commit; `drain()` waits for both (the CLI calls it
+  at exit).
+- Indexing has one owner: `index_papers` queues papers for `bot.search.indexer`, which
+  commits in batches off the event loop; a search reads the last committed snapshot and
+  never waits behind a commit.
 - Scopes: `saved` searches the team's reading list (the snapshots are indexed first if the
   index lacks them), `posted` what was sent to one channel; both are local-only.
 
-Called by bot.service (`/papers search`), the CLI (`paperboy search`) and the digest
-pipeline (`index_papers`).
+Called by bot.service (`/papers search`, and `index_papers` when papers enter the paper
+cache) and the CLI (`paperboy search`).
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ from typing import Literal
 
 from bot.errors import StoreError, UpstreamError, UpstreamTimeout, UserInputError
 from bot.models import ChatRef, Paper
-from bot.search.index import LocalHit, PaperIndex
+from bot.search.index import PaperIndex
+from bot.search.indexer import Indexer
 from bot.search.query import SEARCH_USAGE, ParsedQuery, Scope, parse_query
+from bot.search.relevance import LocalHit
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient, SearchHit
 from bot.store import Store
@@ -93,8 +99,10 @@ class Searcher:
         remote_timeout: float = DEFAULT_REMOTE_TIMEOUT,
         *,
         exact_timeout: float = DEFAULT_EXACT_TIMEOUT,
+        indexer: Indexer | None = None,
     ) -> None:
         self.index = index
+        self.indexer = indexer or Indexer(index)
         self.store = store
         self.hf = hf
         self.arxiv = arxiv
@@ -142,17 +150,25 @@ class Searcher:
         return SearchResults(_fuse(local, remote, limit), status, note)
 
     async def drain(self) -> None:
-        """Wait until papers found upstream by earlier searches are in the store and the
-        index. Call before the process exits (the CLI) or before checking them (tests)."""
+        """Wait until papers found upstream by earlier searches are in the store, and every
+        paper handed to `index_papers` is committed to the index. Call before the process
+        exits (the CLI) or before checking them (tests)."""
         while self._keeping:
             await asyncio.gather(*self._keeping)
+        await self.indexer.flush()
+
+    async def close(self) -> None:
+        """`drain`, then stop the indexer's timer. Call once, when the bot stops."""
+        while self._keeping:
+            await asyncio.gather(*self._keeping)
+        await self.indexer.close()
 
     async def index_papers(self, papers: Iterable[Paper]) -> int:
-        """Add or update papers in the index (digest pipeline: fetched, posted, saved)."""
-        batch = list(papers)
-        if not batch or self.index.readonly:
-            return 0
-        return await asyncio.to_thread(self.index.add, batch)
+        """Queue papers for the index; cheap, never waits for a commit. Call it when papers
+        enter the paper cache (a day's fetch, a paper looked up by id). Unchanged papers
+        cost nothing; a paper is searchable after the next batch commit or `drain()`.
+        Returns how many were queued (0 with a read-only index)."""
+        return self.indexer.offer(papers)
 
     # --- scopes ---------------------------------------------------------------------
     async def _scope_ids(
@@ -181,9 +197,11 @@ class Searcher:
         return frozenset(posted)
 
     async def _ensure_indexed(self, papers: dict[str, Paper]) -> None:
+        # A scoped search must see these papers now: commit them before searching.
         missing = await asyncio.to_thread(self.index.missing, papers)
         if missing:
-            await self._add_to_index([papers[i] for i in sorted(missing)])
+            self.indexer.offer(papers[i] for i in sorted(missing))
+            await self.indexer.flush()
 
     # --- remote ---------------------------------------------------------------------
     async def _remote(
@@ -277,13 +295,8 @@ class Searcher:
         except StoreError as exc:
             log.warning("could not keep %d papers found upstream in the store: %s",
                         len(by_id), exc)
-        await self._ensure_indexed({**by_id, **stored})
-
-    async def _add_to_index(self, papers: list[Paper]) -> None:
-        try:
-            await asyncio.to_thread(self.index.add, papers)
-        except StoreError as exc:
-            log.warning("could not index %d papers: %s", len(papers), exc)
+        # Unchanged papers are skipped at commit time, so offering known ones is free.
+        self.indexer.offer({**by_id, **stored}.values())
 
 
 async def _first(lookup: Awaitable[list[Paper]]) -> Paper | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import Any
 
@@ -49,6 +49,37 @@ SNIPPET_CHARS = 200
 
 
 @dataclass(frozen=True)
+class InteractiveRetry(RetryPolicy):
+    """The retry policy of paper search, which a person waits for within ~1.5 s and which
+    always has local results to fall back on.
+
+    A refused connection is not retried: the host answered "no", and the next try within a
+    second gets the same answer. Timeouts are not retried either: an attempt that timed out
+    has spent the budget already. What is retried — once, after ~50 ms — is what a second
+    try fixes at once: a pooled keep-alive connection the server had dropped, a 502/503 from
+    a proxy, a 429 without Retry-After. A 429 asking us to wait gives up (RateLimited).
+    """
+
+    attempts: int = 2
+    timeout: float = 1.0
+    wait_initial: float = 0.05
+    wait_max: float = 0.1
+    wait_jitter: float = 0.05
+    max_retry_after: float = 0.0
+    refused: tuple[type[Exception], ...] = field(
+        default=(httpx.ConnectError, httpx.TimeoutException), repr=False
+    )
+
+    def backoff(self, exc: Exception) -> bool | float:
+        if isinstance(exc, self.refused):
+            return False
+        return super().backoff(exc)
+
+
+SEARCH_RETRY = InteractiveRetry()
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One search result: the paper and a snippet with the matched words in **bold**.
 
@@ -69,6 +100,7 @@ class HuggingFaceClient:
         base_url: str = "https://huggingface.co",
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
+        search_retry: RetryPolicy = SEARCH_RETRY,
         page_size: int = PAGE_SIZE,
         max_pages: int = MAX_PAGES,
         timeout: float | None = None,
@@ -78,6 +110,7 @@ class HuggingFaceClient:
         self.timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
         self.base_url = base_url.rstrip("/")
         self.retry = retry
+        self.search_retry = search_retry
         self.page_size = page_size
         self.max_pages = max_pages
         self.requests = 0
@@ -110,13 +143,13 @@ class HuggingFaceClient:
     async def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Hugging Face's paper search, in its relevance order. The query is cut to 250
         characters at a word boundary and `limit` clamped to 1..120; a blank query finds
-        nothing without asking."""
+        nothing without asking. Retries follow `search_retry` (see InteractiveRetry)."""
         q = _trim_query(query)
         if not q:
             return []
         url = f"{self.base_url}/api/papers/search"
         params = {"q": q, "limit": str(max(1, min(SEARCH_LIMIT_MAX, limit)))}
-        response = await self._get(url, params=params)
+        response = await self._get(url, params=params, policy=self.search_retry)
         items = _json_list(response)
         hits: list[SearchHit] = []
         seen: set[str] = set()
@@ -168,7 +201,12 @@ class HuggingFaceClient:
         return papers
 
     async def _get(
-        self, url: str, *, params: Mapping[str, str] | None, accept: Sequence[int] = ()
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        accept: Sequence[int] = (),
+        policy: RetryPolicy | None = None,
     ) -> httpx.Response:
         async def send() -> httpx.Response:
             self.requests += 1
@@ -177,7 +215,7 @@ class HuggingFaceClient:
         # Errors name the full request (date, page…): that is what the admin needs to see.
         where = str(httpx.URL(url, params=params))
         return await send_with_retries(
-            send, source=SOURCE, url=where, policy=self.retry, accept=accept
+            send, source=SOURCE, url=where, policy=policy or self.retry, accept=accept
         )
 
 
@@ -377,7 +415,9 @@ def _render_snippet(chars: list[tuple[str, bool]]) -> str:
 
 
 __all__ = [
+    "SEARCH_RETRY",
     "HuggingFaceClient",
+    "InteractiveRetry",
     "MalformedItem",
     "SearchHit",
     "parse_daily_item",

@@ -15,7 +15,7 @@ Called by bot.service, bot.digest, bot.schedule and bot.search — never by adap
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -87,6 +87,10 @@ class Store(Protocol):
 
     async def all_papers(self) -> list[Paper]:
         """Every cached paper (for rebuilding the search index)."""
+
+    def iter_papers(self, batch: int = 1000) -> AsyncIterator[list[Paper]]:
+        """Every cached paper once, in lists of at most `batch`, in no particular order:
+        rebuilding the search index streams the cache without holding all of it."""
 
     # --- summaries (cache) ----------------------------------------------------------
     async def get_summaries(

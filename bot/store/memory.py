@@ -9,7 +9,7 @@ does — including refusing meta values that are not JSON and copying them in an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -49,6 +49,12 @@ class MemoryStore:
 
     async def all_papers(self) -> list[Paper]:
         return list(self._papers.values())
+
+    async def iter_papers(self, batch: int = 1000) -> AsyncIterator[list[Paper]]:
+        papers = list(self._papers.values())  # a copy: callers may put papers meanwhile
+        size = max(1, batch)
+        for start in range(0, len(papers), size):
+            yield papers[start : start + size]
 
     # --- summaries ----------------------------------------------------------------------
     async def get_summaries(

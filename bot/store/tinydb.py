@@ -55,7 +55,7 @@ import functools
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -154,6 +154,17 @@ class TinyDBStore:
 
     async def all_papers(self) -> list[Paper]:
         return await self._run(self._all_papers)
+
+    async def iter_papers(self, batch: int = 1000) -> AsyncIterator[list[Paper]]:
+        size = max(1, batch)
+        buffer: list[Paper] = []
+        for relative in await self._run(self._files, "papers"):
+            buffer.extend(await self._run(self._paper_shard, relative))
+            while len(buffer) >= size:
+                yield buffer[:size]
+                buffer = buffer[size:]
+        if buffer:
+            yield buffer
 
     # --- summaries ----------------------------------------------------------------------
     async def get_summaries(
@@ -362,6 +373,17 @@ class TinyDBStore:
             for relative in self._files("papers")
             for paper in self._decode_all(relative, "papers", codec.paper_from_dict)
         ]
+
+    def _paper_shard(self, relative: str) -> list[Paper]:
+        # Read without keeping the file open: streaming every shard once must not end up
+        # holding the whole cache, as `all_papers` does.
+        path = self.data_dir / relative
+        kept = path in self._dbs
+        try:
+            return [codec.paper_from_dict(doc) for doc in self._table(relative, "papers").all()]
+        finally:
+            if not kept:
+                self._dbs.pop(path, None)
 
     # summaries
     def _get_summaries(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import StoreError
 from bot.search.index import MARKER_FILE, PaperIndex
 from bot.search.query import parse_query
 from tests.search.conftest import (
@@ -209,8 +208,8 @@ def test_on_disk_index_survives_reopening(tmp_path: Path) -> None:
     assert ids(reopened, "difusion transformr")[0] == DIT.arxiv_id
 
 
-def test_reopened_index_is_not_fresh(tmp_path: Path) -> None:
-    PaperIndex.open(tmp_path / "index").add(SMALL_SET)
+def test_reopened_index_is_not_fresh_once_filled(tmp_path: Path) -> None:
+    PaperIndex.open(tmp_path / "index").rebuild(SMALL_SET)
     assert PaperIndex.open(tmp_path / "index").fresh is False
 
 
@@ -244,10 +243,12 @@ def test_unreadable_index_files_are_recreated(tmp_path: Path) -> None:
     assert PaperIndex.open(tmp_path / "index").count() == 0
 
 
-def test_a_directory_of_other_files_is_never_wiped(tmp_path: Path) -> None:
-    (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(StoreError, match="not a Paperboy search index"):
-        PaperIndex.open(tmp_path)
+def test_a_directory_of_other_files_is_moved_aside_not_wiped(tmp_path: Path) -> None:
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "notes.txt").write_text("mine")
+    PaperIndex.open(tmp_path / "index")
+    [aside] = tmp_path.glob("index.broken-*")
+    assert (aside / "notes.txt").read_text() == "mine"
 
 
 def test_papers_without_any_date_are_kept_out_of_since_searches() -> None:

@@ -84,7 +84,7 @@ async def _drain_searchers() -> AsyncIterator[None]:
     # Papers found upstream are kept in background tasks: finish them inside the test's loop.
     yield
     while _MADE:
-        await _MADE.pop().drain()
+        await _MADE.pop().close()
 
 
 async def search_and_drain(made: Searcher, text: str) -> None:
@@ -523,11 +523,19 @@ async def test_exact_id_outside_the_scope_is_not_found(
 
 
 # --- incremental indexing --------------------------------------------------------------------
-async def test_index_papers_makes_them_searchable(store: MemoryStore) -> None:
-    index = PaperIndex.in_memory()
-    await searcher(index, store).index_papers([DIT, SPECULATIVE])
-    results = await searcher(index, store).search("speculative")
+async def test_index_papers_makes_them_searchable_after_drain(store: MemoryStore) -> None:
+    made = searcher(PaperIndex.in_memory(), store)
+    await made.index_papers([DIT, SPECULATIVE])
+    await made.drain()
+    results = await made.search("speculative")
     assert results.hits[0].paper.arxiv_id == SPECULATIVE.arxiv_id
+
+
+async def test_index_papers_does_not_commit_on_each_call(store: MemoryStore) -> None:
+    index = PaperIndex.in_memory()
+    made = searcher(index, store)
+    await made.index_papers([DIT, SPECULATIVE])
+    assert index.count() == 0
 
 
 async def test_a_read_only_store_does_not_stop_remote_hits_reaching_the_index(

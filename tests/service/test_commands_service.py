@@ -482,9 +482,15 @@ async def test_settings_of_an_unconfigured_channel_say_it_has_none(service: Serv
 # --- search ---------------------------------------------------------------------------------
 
 
+@pytest_asyncio.fixture
+async def searcher(services: Services, hf_client: HuggingFaceClient) -> AsyncIterator[Searcher]:
+    built = Searcher(PaperIndex.in_memory(), services.store, hf_client, None)
+    yield built
+    await built.close()
+
+
 @pytest.fixture
-def searching(services: Services, hf_client: HuggingFaceClient) -> Service:
-    searcher = Searcher(PaperIndex.in_memory(), services.store, hf_client, None)
+def searching(services: Services, searcher: Searcher) -> Service:
     return services.make(searcher=searcher)
 
 
@@ -513,8 +519,10 @@ async def test_search_with_no_match_says_so(searching: Service) -> None:
 
 
 async def test_search_when_hugging_face_fails_falls_back_to_local_results(
-    searching: Service, hf_fake: FakeHuggingFace
+    searching: Service, searcher: Searcher, hf_fake: FakeHuggingFace
 ) -> None:
     await ask(searching, "today")
+    # The day's papers are searchable locally once the indexer has committed them.
+    await searcher.drain()
     hf_fake.fail_next("/api/papers/search", status=500, times=10)
     assert MINIMAX in _hit_ids(await ask(searching, "search sparse attention"))

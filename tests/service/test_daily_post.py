@@ -606,15 +606,3 @@ def test_channel_team_is_the_one_reactions_use() -> None:
 def test_sample_day_is_a_friday() -> None:
     # Guards the scheduler tests: PARIS posts on Fridays only.
     assert DAY.weekday() == 4 and NINE_IN_PARIS.date() == DAY
-
-
-async def test_a_save_shapes_today_at_once_in_the_same_process(
-    service: Service, hf_fake: FakeHuggingFace, sample_items: list[Item],
-) -> None:
-    earlier = new_paper(sample_items[1], "2605.11111", "Sparse Attention at Scale")
-    hf_fake.add_paper(earlier["paper"])
-    await service.today(WHERE)  # the team's list (empty) is now read for ranking
-    await service.save(WHERE, "ana", "2605.11111")
-    digest = await service.today(WHERE)
-    minimax = next(p for p in digest.picks if p.paper.arxiv_id == MINIMAX)
-    assert "similar to 'Sparse Attention at Scale'" in minimax.reason

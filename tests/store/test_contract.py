@@ -682,3 +682,23 @@ async def test_changing_a_returned_meta_value_does_not_change_the_store(store: S
 async def test_meta_value_that_is_not_json_is_refused(store: Store) -> None:
     with pytest.raises(TypeError):
         await store.set_meta("k", {"when": T0})
+
+
+# --- streaming the paper cache ----------------------------------------------------------
+
+
+async def test_iter_papers_yields_every_paper_once(store: Store) -> None:
+    ids = ["2301.00001", "2505.01234", "2505.05678", "2506.00001", "hep-th/9901001"]
+    await store.put_papers(paper(i) for i in ids)
+    seen = [p.arxiv_id async for chunk in store.iter_papers(batch=2) for p in chunk]
+    assert sorted(seen) == sorted(ids)
+
+
+async def test_iter_papers_batches_hold_at_most_the_batch_size(store: Store) -> None:
+    await store.put_papers(paper(f"2505.{n:05d}") for n in range(1, 8))
+    sizes = [len(chunk) async for chunk in store.iter_papers(batch=3)]
+    assert sizes == [3, 3, 1]
+
+
+async def test_iter_papers_of_an_empty_store_yields_nothing(store: Store) -> None:
+    assert [chunk async for chunk in store.iter_papers()] == []
