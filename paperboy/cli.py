@@ -50,6 +50,8 @@ from paperboy.wiring import (
     address,
     build_service,
     console_adapter,
+    discord_adapter,
+    discord_token,
     open_searcher,
     slack_adapter,
     stop_on_signals,
@@ -205,17 +207,16 @@ async def cmd_post(args: argparse.Namespace) -> int:
     if len(channels) > 1:
         raise UserInputError("--channel NAME is required when several channels are configured")
     channel = channels[0]
-    if channel.platform not in ("console", "slack"):
-        raise UserInputError(
-            f"#{channel.name} is a {channel.platform} channel; this build posts to the console "
-            "and Slack only"
-        )
+    if channel.platform not in ("console", "slack", "discord"):
+        raise UserInputError(f"#{channel.name}: unknown platform {channel.platform}")
     async with open_runtime(config) as rt:
         service = await build_service(rt)
         adapter: ChatAdapter
         if channel.platform == "slack":
             # Posting needs only the bot token: no Socket Mode connection, no HTTP server.
             adapter = slack_adapter(rt.config, service)
+        elif channel.platform == "discord":
+            adapter = discord_adapter(service)
         else:
             adapter = await console_adapter(rt, service, channel, lines=None, banner=False)
         identity = await adapter.connect()
@@ -223,8 +224,8 @@ async def cmd_post(args: argparse.Namespace) -> int:
             targets = identity.targets([channel], adapter)
             if not targets:
                 raise UserInputError(
-                    f"#{channel.name} belongs to team {channel.team}, but SLACK_BOT_TOKEN "
-                    f"is for team {identity.team}"
+                    f"#{channel.name} (id {channel.id}, team {channel.team}) is not a channel "
+                    f"the {channel.platform} bot serves (its team is {identity.team})"
                 )
             target = targets[0]
             day = args.date or service.local_today(channel)
@@ -253,29 +254,52 @@ async def cmd_run(args: argparse.Namespace) -> int:
     channel = consoles[0] if consoles else ChannelConfig()
     async with open_runtime(config) as rt:
         service = await build_service(rt)
-        from adapters.console.stdin import stdin_lines
+        adapters: list[ChatAdapter] = []
+        if "discord" in platforms:
+            adapters.append(discord_adapter(service))
+        if "console" in platforms:
+            from adapters.console.stdin import stdin_lines
 
-        adapter = await console_adapter(rt, service, channel,
-                                 lines=stdin_lines(asyncio.get_running_loop()))
+            adapters.append(await console_adapter(
+                rt, service, channel, lines=stdin_lines(asyncio.get_running_loop())))
         with stop_on_signals(service) as signalled:
-            await serve(service, [adapter], store=rt.store)
+            await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK
 
 
 async def _run_chat(config: Config, platforms: Sequence[str]) -> int:
     """`paperboy run` with chat tokens set: every platform whose token is set, together."""
-    unsupported = [p for p in platforms if p != "slack"]
-    if unsupported:
-        raise UserInputError(
-            f"tokens for {', '.join(unsupported)} are set, but this build runs Slack and the "
-            "console only; unset them or start with: paperboy run --console"
-        )
     async with open_runtime(config) as rt:
         service = await build_service(rt)
-        adapters: list[ChatAdapter] = [slack_adapter(rt.config, service)]
+        adapters: list[ChatAdapter] = []
+        if "slack" in platforms:
+            adapters.append(slack_adapter(rt.config, service))
+        if "discord" in platforms:
+            adapters.append(discord_adapter(service))
         with stop_on_signals(service) as signalled:
             await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK
+
+
+async def cmd_discord_invite(args: argparse.Namespace) -> int:
+    from adapters.discord.adapter import PERMISSIONS, application_id, invite_url
+
+    app = args.application_id or await application_id(discord_token())
+    print(invite_url(app))
+    print("\nThe link adds the bot with the /papers commands and these permissions:")
+    for name, why in PERMISSIONS.items():
+        print(f"  {name.replace('_', ' ').title():<22} {why}")
+    return EXIT_OK
+
+
+async def cmd_discord_sync(args: argparse.Namespace) -> int:
+    from adapters.discord.adapter import sync_commands
+
+    count = await sync_commands(discord_token(), args.guild)
+    where = f"guild {args.guild} (available now)" if args.guild else \
+        "every server (Discord may take up to an hour to show them)"
+    print(f"synced {count} command group to {where}")
+    return EXIT_OK
 
 
 async def cmd_config_check(args: argparse.Namespace) -> int:
@@ -332,7 +356,8 @@ def _setup_logging(verbose: bool, debug: bool) -> None:
 _HANDLERS = {
     "digest": cmd_digest, "search": cmd_search, "backfill": cmd_backfill,
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
-    "config_check": cmd_config_check,
+    "config_check": cmd_config_check, "discord_invite": cmd_discord_invite,
+    "discord_sync": cmd_discord_sync,
 }
 
 

@@ -109,6 +109,22 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     )
     rebuild.set_defaults(handler=handlers["index_rebuild"])
 
+    discord = sub.add_parser("discord", parents=[common], help="Discord set-up")
+    discord_sub = discord.add_subparsers(title="discord commands", metavar="ACTION")
+    invite = discord_sub.add_parser(
+        "invite", parents=[common], help="print the link that adds the bot to a server",
+    )
+    invite.add_argument("--application-id", type=int,
+                        help="the application id (default: learnt with DISCORD_TOKEN)")
+    invite.set_defaults(handler=handlers["discord_invite"])
+    sync = discord_sub.add_parser(
+        "sync", parents=[common], help="publish the /papers commands (once, after changes)",
+        description="Publish the /papers slash commands to Discord: globally, or to one "
+        "server with --guild (shown at once, for trying them out).",
+    )
+    sync.add_argument("--guild", type=int, help="only this server (guild id)")
+    sync.set_defaults(handler=handlers["discord_sync"])
+
     listing = sub.add_parser("list", parents=[common], help="print a team's reading list")
     listing.add_argument("--team", help="PLATFORM:TEAM (default: the one team this bot "
                          "serves)")

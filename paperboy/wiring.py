@@ -2,7 +2,8 @@
 a command is about when no adapter is connected to say.
 
 Part of the composition root (paperboy/cli.py calls it): the one place besides the adapters
-that sees both the core and an adapter. The console adapter is imported only when built.
+that sees both the core and an adapter. The console and Discord adapters are imported only
+when built.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import ChannelConfig, Config
-from bot.errors import UserInputError
+from bot.errors import ConfigError, UserInputError
+from bot.events import ChatAdapter
 from bot.models import ChatRef
 from bot.runtime import Runtime
 from bot.search import Searcher, open_index
@@ -93,6 +95,21 @@ def slack_adapter(config: Config, service: Service) -> SlackAdapter:
         signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
         app_token=os.environ.get("SLACK_APP_TOKEN") or None,
     )
+
+
+def discord_adapter(service: Service) -> ChatAdapter:
+    """The Discord adapter, with the token from the environment (imported only here)."""
+    from adapters.discord.adapter import DiscordAdapter
+
+    return DiscordAdapter(service, discord_token())
+
+
+def discord_token() -> str:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("not set: the bot token from the Discord Developer Portal "
+                          "(Bot → Reset Token)", key="DISCORD_TOKEN")
+    return token
 
 
 async def team_for(rt: Runtime, given: str | None, *, required: bool) -> tuple[str, str]:

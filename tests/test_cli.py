@@ -146,13 +146,3 @@ def test_config_with_an_unknown_key_is_one_line_naming_file_and_key(
 def test_bad_config_makes_digest_exit_2_too(tmp_path: Path) -> None:
     _write_config(tmp_path, '[sources.huggingface]\nbase_ulr = "http://127.0.0.1:9"\n')
     assert main(["digest", "--date", "2026-06-12"]) == 2
-
-
-def test_run_with_a_discord_token_explains_what_this_build_runs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
-    code = main(["run"])
-    err = capsys.readouterr().err
-    assert (code, "paperboy run --console" in err, TOKEN in err) == (2, True, False)
