@@ -145,7 +145,7 @@ def _usage_line(name: str) -> str:
 USAGE = "\n".join(
     [
         *(_usage_line(name) for name in COMMAND_NAMES),
-        "Add --share to today, search or list to show the reply to the channel.",
+        "Add --share to today, search, list or export to show the reply to the channel.",
     ]
 )
 

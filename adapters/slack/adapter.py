@@ -72,6 +72,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postEphemeral": ("chat:write",),
     "conversations.history": ("channels:history", "groups:history"),
     "users.info": ("users:read",),
+    "files.upload_v2": ("files:write",),
 }
 # Scopes that come with what the app receives rather than a method it calls.
 RECEIVES: dict[str, tuple[str, ...]] = {
