@@ -68,6 +68,12 @@ class Paper:
     categories: tuple[str, ...] = ()
     num_comments: int | None = None
     withdrawn: bool = False
+    thumbnail: str | None = None  # Hugging Face's social card image, when it has one
+
+    @property
+    def image(self) -> str | None:
+        """The thumbnail as a link a chat may show: https only, else None."""
+        return _https_or_none(self.thumbnail)
 
     @property
     def links(self) -> Links:

@@ -131,6 +131,8 @@ def _paper_embed(paper: Paper, prefix: str, description: str) -> discord.Embed:
     )
     embed.add_field(name="Authors", value=clip(byline(paper), FIELD_VALUE), inline=False)
     embed.add_field(name="Links", value=clip(links_line(paper), FIELD_VALUE), inline=False)
+    if paper.image:
+        embed.set_thumbnail(url=paper.image)
     return embed
 
 

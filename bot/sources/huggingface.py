@@ -273,6 +273,7 @@ def _build(paper: dict[str, Any], outer: dict[str, Any]) -> Paper:
         organization=_organization(paper.get("organization") or outer.get("organization")),
         num_comments=_int(outer.get("numComments")),
         withdrawn=bool(paper.get("withdrawnAt")),
+        thumbnail=_text(outer.get("thumbnail")),
     )
 
 

@@ -7,6 +7,7 @@ fields and injection strings are the cases that matter.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import discord
@@ -163,6 +164,17 @@ def test_ignored_reply_says_nothing() -> None:
 def test_help_after_bad_input_starts_with_the_explanation() -> None:
     embed = render.render_help(HelpReply(HELP, error="unknown command 'x'"))
     assert (embed.description or "").startswith("**unknown command 'x'**")
+
+
+def test_pick_shows_the_papers_thumbnail() -> None:
+    paper = replace(MSA, thumbnail="https://cdn-thumbnails.huggingface.co/p/2606.13392.png")
+    embed = render.render_pick(_pick(paper)).embeds[0]
+    assert embed.thumbnail.url == "https://cdn-thumbnails.huggingface.co/p/2606.13392.png"
+
+
+def test_pick_never_shows_a_thumbnail_that_is_not_https() -> None:
+    paper = replace(MSA, thumbnail="http://evil.example/x.png")
+    assert render.render_pick(_pick(paper)).embeds[0].thumbnail.url is None
 
 
 def test_pick_footer_names_the_paper_and_the_save_emoji() -> None:

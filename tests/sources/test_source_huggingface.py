@@ -60,6 +60,14 @@ def test_real_daily_items_are_all_featured_on_their_batch_day() -> None:
     assert {parse_daily_item(item).featured_on for item in items} == {DAY}
 
 
+def test_real_daily_items_carry_their_thumbnail() -> None:
+    items = load_items(shared_fixture("hf_daily_papers_limit30_2026-06-12.json"))
+    paper = parse_daily_item(_by_id(items, "2606.00467"))
+    assert paper.image == (
+        "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.00467.png"
+    )
+
+
 def test_published_at_is_the_papers_own_not_the_shifted_top_level_one() -> None:
     paper = parse_daily_item(_by_id(SAMPLE, "2606.00467"))
     assert paper.published_at == datetime(2026, 5, 30, tzinfo=UTC)

@@ -44,6 +44,7 @@ def full_paper(arxiv_id: str = "2505.01234") -> Paper:
         categories=("cs.CL", "cs.LG"),
         num_comments=7,
         withdrawn=True,
+        thumbnail="https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2505.01234.png",
     )
 
 
