@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.events import SaveReply, SettingsReply
 from bot.models import Digest, Paper
 
 AUTHORS_SHOWN = 3
@@ -59,7 +60,42 @@ def signals(paper: Paper) -> list[str]:
     return parts
 
 
+def settings_text(reply: SettingsReply) -> str:
+    """A channel's schedule and filters, one fact a line (plain text for every platform)."""
+    channel = reply.channel
+    if channel is None:
+        return "This channel has no daily post configured; /papers today uses the defaults."
+    lines = [
+        f"#{channel.name}: daily post at {channel.time} {channel.timezone} on "
+        f"{', '.join(channel.days) or 'no days'}",
+        "next post: " + (reply.next_run.strftime("%a %d %b %Y %H:%M %Z")
+                         if reply.next_run else "none scheduled"),
+        f"top {channel.top_n}, min upvotes {channel.min_upvotes}, when empty: {channel.on_empty}",
+    ]
+    for label, values in (("keywords", channel.keywords), ("exclude", channel.exclude),
+                          ("authors", channel.authors), ("categories", channel.categories)):
+        if values:
+            lines.append(f"{label}: {', '.join(values)}")
+    lines.append(f"save emoji: :{reply.save_emoji}:")
+    return "\n".join(lines)
+
+
+def save_text(reply: SaveReply, title: str | None = None) -> str:
+    """What a save or unsave did, in one line; `title` is the paper's, as the platform
+    fits it."""
+    title = reply.paper.title if title is None else title
+    others = f" ({reply.savers} people saved it)" if reply.savers > 1 else ""
+    if reply.saved:
+        verb = "Saved" if reply.changed else "Already saved"
+        return f"{verb} '{title}' to the team list{others}"
+    if not reply.changed:
+        return f"You had not saved '{title}'"
+    return f"Removed your save of '{title}'" + (
+        f" ({reply.savers} still saved it)" if reply.savers else ""
+    )
+
+
 __all__ = [
     "AUTHORS_SHOWN", "LINK_NAMES", "authors_short", "compact", "count", "day_label",
-    "digest_title", "signals",
+    "digest_title", "save_text", "settings_text", "signals",
 ]

@@ -184,32 +184,8 @@ def render_list(entries: tuple[SavedPaper, ...], total: int) -> str:
 
 
 def render_settings(reply: SettingsReply) -> str:
-    channel = reply.channel
-    if channel is None:
-        return "This channel has no daily post configured; /papers today uses the defaults."
-    lines = [
-        f"#{channel.name}: daily post at {channel.time} {channel.timezone} on "
-        f"{', '.join(channel.days) or 'no days'}",
-        "next post: " + (reply.next_run.strftime("%a %d %b %Y %H:%M %Z")
-                         if reply.next_run else "none scheduled"),
-        f"top {channel.top_n}, min upvotes {channel.min_upvotes}, when empty: {channel.on_empty}",
-    ]
-    for label, values in (("keywords", channel.keywords), ("exclude", channel.exclude),
-                          ("authors", channel.authors), ("categories", channel.categories)):
-        if values:
-            lines.append(f"{label}: {', '.join(values)}")
-    lines.append(f"save emoji: :{reply.save_emoji}:")
-    return "\n".join(lines)
+    return display.settings_text(reply)
 
 
 def render_save(reply: SaveReply) -> str:
-    title = reply.paper.title
-    others = f" ({reply.savers} people saved it)" if reply.savers > 1 else ""
-    if reply.saved:
-        verb = "Saved" if reply.changed else "Already saved"
-        return f"{verb} '{title}' to the team list{others}"
-    if not reply.changed:
-        return f"You had not saved '{title}'"
-    return f"Removed your save of '{title}'" + (
-        f" ({reply.savers} still saved it)" if reply.savers else ""
-    )
+    return display.save_text(reply)
