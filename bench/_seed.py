@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.store._layout import list_file, paper_file, post_file
-
 from bot.models import ChatRef, Paper, Saver
 from bot.store import PostItem, PostRecord
 from bot.store import _codec as codec
 from bot.store._files import write_json_atomic
+from bot.store._layout import list_file, paper_file, post_file
 
 START = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
 
