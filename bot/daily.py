@@ -25,7 +25,7 @@ from bot.models import ChatRef, Digest, Paper, SavedPaper
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store import Store
-from bot.summarize import Summarizer
+from bot.summaries import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -152,26 +152,9 @@ async def build_digests(
 ) -> list[Digest]:
     """Rank the candidates for each channel, then summarise the union of all picks once.
     Without `saved_lists`, each team's list is read once for this call."""
-    prepared = candidates.prepared
-    lists = saved_lists or SavedLists(store)
-    digests: list[Digest] = []
-    for audience in audiences:
-        posted: frozenset[str] = frozenset()
-        saved: Sequence[SavedPaper] = ()
-        if audience.where is not None:
-            posted = await store.posted_ids(audience.where) - audience.allow_again
-            # The team's list makes picks learn what it likes.
-            saved = await lists.get((audience.where.platform, audience.where.team))
-        # On the ranking thread: the first ranking of a day compares the candidates with the
-        # team's list (~0.4 s of CPU), and chat must not wait for it on the event loop.
-        rank = functools.partial(
-            picks.rank, prepared, audience.channel, posted=posted, saved=saved,
-            day=candidates.day, top_n=top_n,
-        )
-        digests.append(await asyncio.get_running_loop().run_in_executor(_RANKING, rank))
-    if not candidates.papers:
-        why = _why_no_candidates(candidates.day)
-        digests = [dataclasses.replace(d, note=why) for d in digests]
+    digests = await rank_digests(
+        candidates, audiences, store=store, top_n=top_n, saved_lists=saved_lists
+    )
     chosen = {p.paper.arxiv_id: p.paper for d in digests for p in d.picks}
     if chosen:
         _say(progress, f"Summarising {len(chosen)} papers")
@@ -185,6 +168,41 @@ async def build_digests(
         )
         for d in digests
     ]
+
+
+async def rank_digests(
+    candidates: Candidates,
+    audiences: Sequence[Audience],
+    *,
+    store: Store,
+    top_n: int | None = None,
+    extra: int = 0,
+    saved_lists: SavedLists | None = None,
+) -> list[Digest]:
+    """Each channel's picks, without TL;DRs. `extra` asks for that many more than each
+    channel's own `top_n` (the summary prefetch covers picks that may shift by post time)."""
+    prepared = candidates.prepared
+    lists = saved_lists or SavedLists(store)
+    digests: list[Digest] = []
+    for audience in audiences:
+        posted: frozenset[str] = frozenset()
+        saved: Sequence[SavedPaper] = ()
+        if audience.where is not None:
+            posted = await store.posted_ids(audience.where) - audience.allow_again
+            # The team's list makes picks learn what it likes.
+            saved = await lists.get((audience.where.platform, audience.where.team))
+        limit = (audience.channel.top_n if top_n is None else top_n) + extra
+        # On the ranking thread: the first ranking of a day compares the candidates with the
+        # team's list (~0.4 s of CPU), and chat must not wait for it on the event loop.
+        rank = functools.partial(
+            picks.rank, prepared, audience.channel, posted=posted, saved=saved,
+            day=candidates.day, top_n=limit,
+        )
+        digests.append(await asyncio.get_running_loop().run_in_executor(_RANKING, rank))
+    if not candidates.papers:
+        why = _why_no_candidates(candidates.day)
+        digests = [dataclasses.replace(d, note=why) for d in digests]
+    return digests
 
 
 class CandidateCache:

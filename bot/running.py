@@ -64,9 +64,14 @@ async def serve(
     async def post(channel: ChannelConfig, day: date) -> object:
         return await service.poster.post(by_name[channel.name], day)
 
+    async def prefetch(channels: Sequence[ChannelConfig], day: date) -> object:
+        return await service.prefetch_summaries([by_name[c.name] for c in channels], day)
+
     scheduler = DailyScheduler(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
         addresses={name: target.where for name, target in by_name.items()},
+        prefetch=prefetch,
+        prefetch_lead=timedelta(minutes=service.config.summaries.prefetch_minutes),
     )
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]

@@ -24,7 +24,7 @@ from bot.sources.http import make_client
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store import DataDirReadOnly, Store
 from bot.store.tinydb import TinyDBStore
-from bot.summarize import Summarizer
+from bot.summaries import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,10 @@ async def open_runtime(
                 api_key=api_key,
             ),
         )
-        yield runtime
+        try:
+            yield runtime
+        finally:
+            await runtime.summarizer.aclose()  # requests still running would outlive http
     finally:
         await http.aclose()
         await store.close()

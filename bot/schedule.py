@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
@@ -45,6 +46,8 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 PostFn = Callable[[ChannelConfig, date], Awaitable[object]]
+# Starts the background work a group of channels' posts on a local date will need.
+PrefetchFn = Callable[[Sequence[ChannelConfig], date], Awaitable[object]]
 
 DEFAULT_GRACE = timedelta(hours=1)
 DEFAULT_RETRY = timedelta(minutes=10)
@@ -107,8 +110,15 @@ class DailyScheduler:
         grace: timedelta = DEFAULT_GRACE,
         retry_every: timedelta = DEFAULT_RETRY,
         addresses: Mapping[str, ChatRef] | None = None,
+        prefetch: PrefetchFn | None = None,
+        prefetch_lead: timedelta = timedelta(0),
     ) -> None:
+        """`prefetch(channels, local_date)`, when given, runs `prefetch_lead` before each
+        group of channels that post at the same time (and at start when that moment has
+        passed but the post has not): the TL;DR prefetch, bot.prefetch."""
         self._channels = tuple(channels)
+        self._prefetch = prefetch
+        self._prefetch_lead = prefetch_lead
         self._post = post
         self._store = store
         self._clock: Clock = clock or _utc_now
@@ -158,6 +168,7 @@ class DailyScheduler:
                 max_instances=1,
                 next_run_time=trigger.get_next_fire_time(None, after_now),
             )
+        self._add_prefetch_jobs()
         self._scheduler.start()
         runs = self.next_runs()
         for channel in self._channels:
@@ -260,6 +271,48 @@ class DailyScheduler:
         await asyncio.sleep(0)
 
     # --- internals ------------------------------------------------------------------
+    def _add_prefetch_jobs(self) -> None:
+        """One prefetch job per group of channels posting at the same local time, run
+        `prefetch_lead` before it; one right away for a group whose post comes sooner."""
+        if self._prefetch is None or self._prefetch_lead <= timedelta(0):
+            return
+        assert self._scheduler is not None
+        groups: dict[tuple[str, str, tuple[str, ...]], list[ChannelConfig]] = {}
+        for channel in self._channels:
+            if channel.days:
+                key = (channel.time, channel.timezone, tuple(sorted(channel.days)))
+                groups.setdefault(key, []).append(channel)
+        now = self._now()
+        for (at, zone, _), channels in groups.items():
+            trigger = _Before(_trigger(channels[0]), self._prefetch_lead)
+            self._scheduler.add_job(
+                self._run_prefetch, trigger, args=(tuple(channels),),
+                id=f"prefetch:{at}:{zone}:{channels[0].name}",
+                name=f"TL;DR prefetch for the {at} {zone} posts",
+                misfire_grace_time=max(1, int(self._prefetch_lead.total_seconds())),
+                coalesce=True, max_instances=1,
+                next_run_time=trigger.get_next_fire_time(None, now + timedelta(microseconds=1)),
+            )
+            upcoming = next_post_at(channels[0], now)
+            if upcoming is not None and upcoming - now < self._prefetch_lead:
+                # Started inside the window: the timer for this post has passed already.
+                self._scheduler.add_job(
+                    self._run_prefetch, DateTrigger(run_date=now), args=(tuple(channels),),
+                    id=f"prefetch-now:{at}:{zone}:{channels[0].name}",
+                    misfire_grace_time=max(1, int(self._prefetch_lead.total_seconds())),
+                )
+
+    async def _run_prefetch(self, channels: tuple[ChannelConfig, ...]) -> None:
+        upcoming = next_post_at(channels[0], self._now())
+        if upcoming is None:
+            return
+        try:
+            await self._prefetch(channels, upcoming.date())  # type: ignore[misc]
+        except Exception:
+            # A prefetch only saves the post time; the post summarises what is missing.
+            log.exception("the TL;DR prefetch for %s failed",
+                          ", ".join(_label(c) for c in channels))
+
     async def _run_scheduled(self, channel: ChannelConfig) -> None:
         # The date is that of the latest scheduled time, not of "now": a run delayed past
         # midnight (within grace) still posts for the day it was scheduled for.
@@ -322,6 +375,26 @@ class DailyScheduler:
         if self._scheduler is None:
             return None
         return self._scheduler.get_job(f"daily:{channel.name}")
+
+
+class _Before(BaseTrigger):
+    """Fires `lead` before each fire time of `inner` (a cron trigger in the channel's zone),
+    so "an hour before 09:00 Europe/Paris on weekdays" follows the post across DST changes
+    and midnight without a cron expression of its own."""
+
+    def __init__(self, inner: CronTrigger, lead: timedelta) -> None:
+        self._inner = inner
+        self._lead = lead
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        previous = previous_fire_time + self._lead if previous_fire_time else None
+        fire = self._inner.get_next_fire_time(previous, now + self._lead)
+        return fire - self._lead if fire is not None else None
+
+    def __str__(self) -> str:
+        return f"{self._inner} minus {self._lead}"
 
 
 def _utc_now() -> datetime:

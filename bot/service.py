@@ -13,7 +13,7 @@ how it went. Called by adapters and the `paperboy` command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from bot import commands, daily, export
@@ -46,12 +46,13 @@ from bot.events import (
 )
 from bot.models import ChatRef, Digest, Paper, Saver
 from bot.posting import DailyPoster, PostOutcome
+from bot.prefetch import prefetch_summaries
 from bot.schedule import local_today, next_post_at
 from bot.search import SEARCH_USAGE, Searcher, parse_query
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store import Store
-from bot.summarize import Summarizer, instant_summary
+from bot.summaries import Summarizer, instant_summary
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +322,14 @@ class Service:
 
     def local_today(self, channel: ChannelConfig) -> date:
         return local_today(channel, self.clock())
+
+    async def prefetch_summaries(self, targets: Sequence[PostTarget], day: date) -> int:
+        """Start summarising these channels' likely picks for `day` (bot.prefetch)."""
+        today = self.local_today(targets[0].channel) if targets else day
+        return await prefetch_summaries(
+            targets, day, today, candidates=self.candidates, store=self._store,
+            saved_lists=self.saved_lists, summarizer=self._summarizer,
+        )
 
 
 def describe_outcome(outcome: PostOutcome) -> str:

@@ -43,7 +43,7 @@ from bot.runtime import open_runtime
 from bot.schedule import local_today
 from bot.search import backfill, open_index, rebuild_index
 from bot.service import describe_outcome
-from bot.summarize import instant_summary
+from bot.summaries import instant_summary
 from paperboy import jsonshape
 from paperboy.parser import build_parser
 from paperboy.wiring import (

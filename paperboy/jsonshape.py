@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.models import Paper, Pick, SavedPaper, Summary
-from bot.summarize import instant_summary
+from bot.summaries import instant_summary
 
 
 def paper_json(paper: Paper, summary: Summary | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 from bot.config import SummariesConfig
 from bot.models import Paper, Summary
 from bot.store.memory import MemoryStore
-from bot.summarize import Summarizer, extractive_tldr, split_sentences
+from bot.summaries import Summarizer, extractive_tldr, split_sentences
 from tests.conftest import corpus_path
 from tests.fakes.llm_server import COMPLETIONS, FakeOpenAI, completion
 
@@ -167,7 +167,8 @@ def test_extractive_on_real_abstracts_picks_the_contribution_sentence() -> None:
         # background first, then "In this paper, we propose …"
         "2305.02483": "In this paper, we propose a tri-agent generation pipeline",
         # "Diffusion models have recently achieved …" first
-        "2406.16260": "To tackle these, in this paper we introduce Video-Infinity",
+        # "… To tackle these, in this paper we introduce …": the back-reference is dropped
+        "2406.16260": "In this paper we introduce Video-Infinity",
         "2305.02463": "We present Shap-E, a conditional generative model for 3D assets.",
         "2412.15115": "In this report, we introduce Qwen2.5",
     }
@@ -186,8 +187,9 @@ def test_extractive_on_real_abstracts_cuts_only_at_word_boundaries() -> None:
     broken = []
     for paper, tldr in _corpus_tldrs():
         if tldr.endswith("…"):
-            kept = tldr[:-1]
-            source = " ".join(paper.abstract.split())
+            # The TL;DR may rephrase its opening; its last words are the abstract's own.
+            kept = tldr[:-1][-60:]
+            source = " ".join(split_sentences(paper.abstract))
             after = source[source.index(kept) + len(kept):]
             if not after.startswith(" ") and after[:1] not in ",;:":
                 broken.append(paper.arxiv_id)
@@ -401,21 +403,52 @@ async def _five_papers_behind_one_hanging_slot() -> tuple[FakeLLM, dict[str, Sum
     fake.hang = True
     papers = [_paper(f"2509.0000{i}") for i in range(5)]
     async with fake.client() as http, asyncio.timeout(GUARD):
-        summarizer = Summarizer(MemoryStore(), _config(timeout=0.1, concurrency=1), http=http)
+        config = _config(timeout=60, wait=0.1, concurrency=1)
+        summarizer = Summarizer(MemoryStore(), config, http=http)
         result = await summarizer.summarize(papers)
+        requests = len(fake.requests)
+        await summarizer.aclose()
+    fake.requests = fake.requests[:requests]  # as the post left them
     return fake, result
 
 
-async def test_deadline_covers_papers_still_waiting_for_a_slot() -> None:
-    # One deadline for the batch: the four papers queued behind the hanging one never get a
-    # slot, so the LLM is asked once, not five times one timeout after another.
+async def test_the_post_waits_no_longer_than_its_wait_whatever_the_timeout() -> None:
+    # The four papers queued behind the hanging one never got a slot before the post's
+    # wait ended: the LLM was asked once, and the post did not wait 5 × 60 s.
     fake, _ = await _five_papers_behind_one_hanging_slot()
     assert len(fake.requests) == 1
 
 
-async def test_papers_past_the_deadline_all_get_the_extractive_tldr() -> None:
+async def test_papers_past_the_wait_all_get_the_extractive_tldr() -> None:
     _, result = await _five_papers_behind_one_hanging_slot()
     assert [s.source for s in result.values()] == ["extractive"] * 5
+
+
+async def test_each_paper_has_its_own_timeout() -> None:
+    # A hanging request costs one timeout, then the next paper gets the slot and its own.
+    fake = FakeLLM()
+    fake.hang = True
+    papers = [_paper(f"2509.0000{i}") for i in range(3)]
+    async with fake.client() as http, asyncio.timeout(GUARD):
+        summarizer = Summarizer(MemoryStore(), _config(timeout=0.1, wait=3, concurrency=1),
+                                http=http)
+        result = await summarizer.summarize(papers)
+    assert len(fake.requests) == 3
+    assert {s.source for s in result.values()} == {"extractive"}
+
+
+async def test_an_answer_after_the_wait_is_cached_for_the_next_post() -> None:
+    fake = FakeLLM()
+    fake.hold = True
+    store = MemoryStore()
+    async with fake.client() as http, asyncio.timeout(GUARD):
+        summarizer = Summarizer(store, _config(wait=0.05), http=http)
+        first = await summarizer.summarize([_paper()])
+        fake.release.set()
+        await summarizer.idle()
+        second = await summarizer.summarize([_paper()])
+    assert (first["2509.00001"].source, second["2509.00001"].source) == ("extractive", "llm")
+    assert len(fake.requests) == 1
 
 
 async def test_a_failed_llm_call_is_not_cached() -> None:
@@ -439,10 +472,10 @@ async def test_after_a_failure_the_next_run_asks_the_llm_again() -> None:
 
 
 async def test_llm_failure_logs_one_warning(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.summarize")
+    caplog.set_level(logging.WARNING, logger="bot.summaries.chain")
     await _summarize_with(FakeLLM(lambda request: 500))
     assert [r.getMessage() for r in caplog.records] == [
-        "LLM summary of 2509.00001 failed (HTTP 500); using the extractive TL;DR"
+        "LLM: 1 of 1 TL;DRs use the offline TL;DR (1 HTTP 500)"
     ]
 
 
@@ -570,7 +603,7 @@ async def _batch_with_refused_key(
 
 def _summarize_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records
-            if r.name == "bot.summarize" and r.levelno == logging.WARNING]
+            if r.name == "bot.summaries.chain" and r.levelno == logging.WARNING]
 
 
 async def test_refused_key_gives_one_warning_for_the_whole_batch(
@@ -588,7 +621,7 @@ async def test_refused_key_warning_names_the_key_variable(
     await _batch_with_refused_key()
     assert _summarize_warnings(caplog) == [
         "LLM refused the key in OPENAI_API_KEY (HTTP 401): check that variable; "
-        "this batch uses the extractive TL;DR"
+        "25 of 25 TL;DRs use the offline TL;DR"
     ]
 
 
@@ -613,7 +646,7 @@ async def test_missing_key_warning_says_the_variable_is_not_set(
     await _batch_with_refused_key(api_key=None)
     assert _summarize_warnings(caplog) == [
         "LLM wants a key (HTTP 401) but OPENAI_API_KEY is not set; "
-        "this batch uses the extractive TL;DR"
+        "25 of 25 TL;DRs use the offline TL;DR"
     ]
 
 
@@ -624,7 +657,7 @@ async def test_forbidden_key_is_treated_like_a_refused_one(
     await _batch_with_refused_key(api_key=KEY, status=403)
     assert _summarize_warnings(caplog) == [
         "LLM refused the key in OPENAI_API_KEY (HTTP 403): check that variable; "
-        "this batch uses the extractive TL;DR"
+        "25 of 25 TL;DRs use the offline TL;DR"
     ]
 
 

@@ -68,13 +68,18 @@ class SummariesConfig:
     `base_url` is the OpenAI-compatible API root including its version prefix, as the
     OpenAI SDKs spell it (`https://api.openai.com/v1`, `http://localhost:11434/v1`); the
     summariser appends `/chat/completions` (and `/v1` first when the URL lacks it).
+    `timeout` bounds one paper's request; `wait` is how long a post waits for TL;DRs not yet
+    in the cache; `prefetch_minutes` is how long before a post the bot starts summarising
+    its likely picks in the background (bot.summaries.chain).
     """
 
     base_url: str = ""
     model: str = ""
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 4
-    timeout: float = 20.0
+    timeout: float = 120.0
+    wait: float = 20.0
+    prefetch_minutes: int = 60
 
     @property
     def llm_enabled(self) -> bool:

@@ -253,6 +253,8 @@ def _summaries(table: _Table) -> SummariesConfig:
         api_key_env=api_key_env,
         concurrency=table.integer("concurrency", default.concurrency, 1),
         timeout=table.seconds("timeout", default.timeout),
+        wait=table.seconds("wait", default.wait, zero_ok=True),
+        prefetch_minutes=table.integer("prefetch_minutes", default.prefetch_minutes, 0, 720),
     )
 
 

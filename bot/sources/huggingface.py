@@ -5,7 +5,7 @@ Input: an `httpx.AsyncClient` (from `bot.sources.http.make_client`) and a base U
 `Paper`s (and `SearchHit`s), de-duplicated and sorted here because Hugging Face guarantees
 neither. `parse_daily_item` / `parse_paper` are pure and turn one upstream object into a
 `Paper`; one malformed item is skipped with a warning, an unreadable body raises BadPayload.
-Does not cache, rank or summarise (the store, bot.picks and bot.summarize do) and never
+Does not cache, rank or summarise (the store, bot.picks and bot.summaries do) and never
 retries on its own (bot.sources.http does). `requests` counts HTTP requests sent, so tests
 and benchmarks can prove "one fetch per day".
 Called by bot.daily, bot.search and bot.service through bot.runtime.

@@ -31,7 +31,7 @@ from bot.service import Service
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store.tinydb import TinyDBStore
-from bot.summarize import Summarizer
+from bot.summaries import Summarizer
 from tests.fakes.clock import FakeClock as Clock
 from tests.fakes.hf_server import FakeHuggingFace
 
