@@ -129,10 +129,9 @@ def clean(answer: str) -> str:
     text = _TEMPLATE_TOKEN.sub(" ", text)
     text = _HEADING.sub("", text)
     # A bulleted answer: each item becomes a sentence of its own.
-    lines = [_BULLET.sub("", line).strip() for line in text.splitlines()]
+    lines = [_EMPHASIS.sub("", _BULLET.sub("", line)).strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     text = " ".join([*(_end_sentence(line) for line in lines[:-1]), *lines[-1:]])
-    text = _EMPHASIS.sub("", text)
     text = normalise(text)
     for _ in range(3):  # "Sure! Here is a TL;DR: Summary: …"
         before = text

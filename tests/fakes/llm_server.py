@@ -6,7 +6,23 @@ from the prompt>." — plain, no links and no numbers beyond the title's, so the
 checks accept it; `FakeOpenAI(content="…")` answers that text instead.
 With `api_key` set, a request without `Authorization: Bearer <api_key>` gets 401 in OpenAI's
 error shape, so a summary from the LLM proves the key was sent. `fail_next(COMPLETIONS,
-status=401)` (tests/fakes/__init__.py) refuses the next request(s) whatever key they carry.
+status=401)` (tests/fakes/__init__.py) refuses the next request(s) whatever key they carry
+(or status=500: a crashed server).
+
+Like the small local models it stands in for (llama.cpp, Ollama serving a 1–3B model):
+- `style` picks how it answers (see STYLES): "plain", "too_long" (four sentences, ~550
+  characters), "preamble" ("Sure! Here is a TL;DR: …" and a sign-off), "refusal",
+  "mention" (`<!channel>`, `@everyone`), "domain" (a bare `github.com/…`), "markdown"
+  (a heading and bullets), "template" (a trailing `<|im_end|>` and the next turn);
+- it honours `max_tokens` roughly (4 characters a token) and then says finish_reason
+  "length", cutting mid-sentence as real servers do;
+- `delay` seconds of real sleep before each answer (a CPU model is slow; tests scale a
+  minute down to a fraction of a second);
+- `served_model`: the name it answers with whatever model was asked (llama.cpp serves one
+  model and ignores the field);
+- `refuse_params`: parameters it answers with 400 naming them, as some servers do for
+  `max_tokens` or `temperature`.
+`bodies` keeps every request body it accepted (or refused for a parameter).
 
 Usage:
     async with FakeOpenAI() as llm:
@@ -17,8 +33,10 @@ Usage:
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from collections.abc import Collection
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +46,29 @@ from tests.fakes import FakeServer
 COMPLETIONS = "/v1/chat/completions"
 
 _TITLE = re.compile(r"^Title: (?P<title>.*)$", re.M)
+
+# How each style answers, given the paper's title. Wording taken from the kind of answers
+# small instruction models give when asked for a TL;DR.
+STYLES = {
+    "plain": "This paper presents {title}.",
+    "too_long": (
+        "This paper presents {title}, a new approach that addresses limitations of prior "
+        "methods in the field. The authors describe the design of the method in detail and "
+        "explain how each component contributes to the overall system. They evaluate it on "
+        "several benchmarks and compare it with strong baselines from recent work. The "
+        "results suggest that the approach is effective and general, improving model "
+        "accuracy and efficiency during subsequent training and inference stages."
+    ),
+    "preamble": (
+        "Sure! Here is a TL;DR of the paper:\n\nThis paper presents {title}.\n\n"
+        "Let me know if you need anything else!"
+    ),
+    "refusal": "I'm sorry, but I cannot summarize this paper.",
+    "mention": "<!channel> This paper presents {title}. @everyone",
+    "domain": "This paper presents {title}; the code is at github.com/example/project.",
+    "markdown": "## TL;DR\n\n- **This paper presents {title}.**",
+    "template": "This paper presents {title}.<|im_end|>\n<|im_start|>user\nThanks!",
+}
 
 
 def completion(content: str, model: str = "fake-model", *, number: int = 0) -> dict[str, Any]:
@@ -49,19 +90,30 @@ def completion(content: str, model: str = "fake-model", *, number: int = 0) -> d
     }
 
 
-def openai_error(status: int, message: str, code: str | None = None) -> web.Response:
+def openai_error(
+    status: int, message: str, code: str | None = None, param: str | None = None
+) -> web.Response:
     """An error answer in OpenAI's shape: {"error": {"message", "type", "param", "code"}}."""
-    error = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
     return web.json_response({"error": error}, status=status)
 
 
 class FakeOpenAI(FakeServer):
     """The fake; see the module docstring. `completions` counts chat-completion requests."""
 
-    def __init__(self, *, api_key: str | None = None, content: str | None = None) -> None:
+    def __init__(
+        self, *, api_key: str | None = None, content: str | None = None, style: str = "plain",
+        delay: float = 0.0, served_model: str | None = None,
+        refuse_params: Collection[str] = (),
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.content = content
+        self.style = style
+        self.delay = delay
+        self.served_model = served_model
+        self.refuse_params = frozenset(refuse_params)
+        self.bodies: list[dict[str, Any]] = []
 
     @property
     def completions(self) -> int:
@@ -84,12 +136,23 @@ class FakeOpenAI(FakeServer):
             prompt = body["messages"][-1]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             return openai_error(400, "Invalid request body.")
+        self.bodies.append(body)
+        for param in sorted(self.refuse_params & body.keys()):
+            return openai_error(400, f"Unsupported parameter: '{param}' is not supported "
+                                     "with this model.", "unsupported_parameter", param)
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow model; the client's timeout may end it
         if self.content is not None:
             content = self.content
         else:
             match = _TITLE.search(prompt)
-            content = f"This paper presents {match['title'] if match else 'a method'}."
-        return web.json_response(completion(content, model, number=self.completions))
+            content = STYLES[self.style].format(title=match["title"] if match else "a method")
+        answer = completion(content, self.served_model or model, number=self.completions)
+        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
+        if isinstance(max_tokens, int) and len(content) > max_tokens * 4:
+            answer["choices"][0]["message"]["content"] = content[: max_tokens * 4]
+            answer["choices"][0]["finish_reason"] = "length"
+        return web.json_response(answer)
 
 
-__all__ = ["COMPLETIONS", "FakeOpenAI", "completion", "openai_error"]
+__all__ = ["COMPLETIONS", "STYLES", "FakeOpenAI", "completion", "openai_error"]
