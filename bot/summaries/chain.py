@@ -162,7 +162,7 @@ class Summarizer:
                 await asyncio.wait(tasks.values(), timeout=wait)
             for arxiv_id, task in tasks.items():
                 if not task.done():
-                    batch.reasons[f"not answered within the {wait:g}s wait (cached later)"] += 1
+                    batch.reasons[f"not answered within the {wait:g}s wait"] += 1
                 elif not task.cancelled() and task.exception() is None:
                     result[arxiv_id] = task.result()
                 # A failed task has counted its reason already.

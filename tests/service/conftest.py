@@ -24,7 +24,7 @@ import pytest_asyncio
 from bot.config import ChannelConfig, Config
 from bot.errors import UpstreamError
 from bot.events import DetailsReply, Identity, Outgoing, PostTarget
-from bot.models import ChatRef, Digest, Pick
+from bot.models import ChatRef, Digest, Pick, Summary
 from bot.posting import PostOutcome
 from bot.search import Searcher
 from bot.service import Service
@@ -89,6 +89,7 @@ class RecordingPublisher:
         refuse_at: int | None = None, history: list[Sent] | None = None,
     ) -> None:
         self.sent: list[Sent] = [] if history is None else history
+        self.summaries: dict[str, Summary | None] = {}  # each pick's TL;DR, by arXiv id
         self.attempts = 0
         self.lookups: list[str] = []
         self.fail_at = fail_at
@@ -104,6 +105,7 @@ class RecordingPublisher:
         return self._send(out, "header", None, f"{digest.channel}: {len(digest.picks)} picks")
 
     async def post_pick(self, out: Outgoing, digest: Digest, pick: Pick) -> str:
+        self.summaries[pick.paper.arxiv_id] = pick.summary
         return self._send(out, "pick", pick.paper.arxiv_id, f"{pick.rank}. {pick.reason}")
 
     async def post_note(self, out: Outgoing, text: str) -> str:
@@ -167,10 +169,12 @@ class Services:
         arxiv: ArxivClient | None = None,
         hf: HuggingFaceClient | None = None,
         save_emoji: str = "pushpin",
+        summarizer: Summarizer | None = None,
     ) -> Service:
         config = Config(channels=channels or (CHANNEL,))
         return Service(
-            config, store=self.store, hf=hf or self.hf, summarizer=Summarizer(self.store),
+            config, store=self.store, hf=hf or self.hf,
+            summarizer=summarizer or Summarizer(self.store),
             searcher=searcher, arxiv=arxiv, clock=self.clock, save_emoji=save_emoji,
         )
 
