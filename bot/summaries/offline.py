@@ -95,6 +95,7 @@ _RESULT = re.compile(
 )
 _MADE = re.compile(r"\b(?:propose|introduce|present|develop|design|release|build)\w*\b", re.I)
 _RESULT_CAP = 0.5  # below every contribution cue: a results-only sentence wins only alone
+_FITS_INSTEAD = 1.5  # the weakest cue that may stand in for a sentence too long to keep
 _SHORT = 140  # a contribution sentence shorter than this takes the next one along
 
 
@@ -107,18 +108,26 @@ def extractive_tldr(paper: Paper, limit: int = LIMIT) -> str:
         return trim(normalise(paper.title) or f"arXiv:{paper.arxiv_id}", limit)
     name = _paper_name(paper.title)
     standalone = [standalone_sentence(s) for s in sentences]
-    best, best_score = 0, -1.0
+    scored: list[tuple[float, int]] = []
     for index, sentence in enumerate(standalone):
         if sentence is None:
             continue  # refers back and cannot be rephrased: never an opening
         score = max((weight for pattern, weight in _CONTRIBUTION if pattern.search(sentence)),
                     default=0.0)
-        if _RESULT.search(sentence) and not _MADE.search(sentence):
+        if is_results_only(sentence):
             score = min(score, _RESULT_CAP)
         if score and name and name in sentence:
             score += 0.5  # "We present Shap-E, …" names the contribution
-        if score > best_score:  # strictly greater: the earliest of equals wins
-            best, best_score = index, score
+        scored.append((-score, index))  # best first; the earliest of equals wins
+    scored.sort()
+    best = scored[0][1] if scored else 0
+    if scored and len(standalone[best] or "") > limit:
+        # A sentence too long to keep whole loses to another contribution sentence that
+        # fits, rather than being cut mid-sentence.
+        fits = [i for score, i in scored[1:]
+                if -score >= _FITS_INSTEAD and len(standalone[i] or "") <= limit]
+        if fits:
+            best = fits[0]
     text = standalone[best] or sentences[best]
     if len(text) < _SHORT and best + 1 < len(sentences):
         joined = f"{text} {sentences[best + 1]}"
@@ -150,6 +159,12 @@ def opens_with_back_reference(text: str) -> bool:
     """Whether `text` opens by pointing at something said before it (for the benchmark)."""
     text = normalise(text)
     return bool(_BACKREF.match(text) or _BACKREF_SUBJECT.match(text))
+
+
+def is_results_only(sentence: str) -> bool:
+    """Whether `sentence` only reports results ("Our model achieves 35.6 …"): a verb of
+    outcome with a figure, and no verb of making (for the ranking and the benchmark)."""
+    return bool(_RESULT.search(sentence)) and not _MADE.search(sentence)
 
 
 def instant_summary(paper: Paper) -> Summary:
@@ -224,7 +239,8 @@ def trim(text: str, limit: int = LIMIT) -> str:
 
 
 __all__ = [
-    "LIMIT", "extractive_tldr", "has_glued_sentences", "instant_summary", "normalise",
+    "LIMIT", "extractive_tldr", "has_glued_sentences", "instant_summary", "is_results_only",
+    "normalise",
     "opens_with_back_reference", "split_sentences", "standalone_sentence", "trim",
     "whole_sentences",
 ]
