@@ -114,7 +114,9 @@ def render(rows: list[tuple[str, int, list[int], float, float]], total: int) -> 
         "mid-sentence (no final . ! ?), are over 300 characters, hold glued sentences "
         "(\"dataset.Our\"), or open with a results-only sentence. The baseline is the "
         "abstract's first sentence cut at 300 characters; Hugging Face's `ai_summary` (an "
-        "LLM's) is for reference, over the papers that have one.",
+        "LLM's) is for reference, over the papers that have one. The back-reference and "
+        "glued columns use the rules the offline TL;DR itself follows, so its zeros show "
+        "those rules hold on every paper, not that they catch every back-reference.",
         "",
         "| TL;DR | papers | " + " | ".join(COLUMNS) + " | mean chars | µs per paper |",
         "|---|---:|" + "---:|" * len(COLUMNS) + "---:|---:|",

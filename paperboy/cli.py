@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -43,7 +44,8 @@ from bot.runtime import open_runtime
 from bot.schedule import local_today
 from bot.search import backfill, open_index, rebuild_index
 from bot.service import describe_outcome
-from bot.summaries import instant_summary
+from bot.sources.http import make_client
+from bot.summaries import instant_summary, probe
 from paperboy import jsonshape
 from paperboy.parser import build_parser
 from paperboy.wiring import (
@@ -305,8 +307,42 @@ async def cmd_discord_sync(args: argparse.Namespace) -> int:
 async def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config(args)
     print(describe_config(config, os.environ))
+    speed = probe.measured(config.storage.path, config.summaries)
+    for warning in probe.speed_warnings(config, speed):
+        print(f"warning: {warning}")
     print("config OK")
     return EXIT_OK
+
+
+async def cmd_summaries_test(args: argparse.Namespace) -> int:
+    config = _config(args)
+    summaries = config.summaries
+    if not summaries.llm_enabled:
+        raise UserInputError("no LLM configured: set [summaries] base_url and model first")
+    if not args.timeout > 0:
+        raise UserInputError("--timeout must be a positive number of seconds")
+    endpoint = dataclasses.replace(summaries, timeout=args.timeout)
+    async with make_client(timeout=args.timeout) as http:
+        result = await probe.probe(
+            endpoint, api_key=os.environ.get(summaries.api_key_env) or None, http=http
+        )
+    print(f"endpoint: {summaries.base_url} (model {summaries.model})")
+    print(f"latency: {result.seconds:.1f}s (per-paper timeout {summaries.timeout:g}s)")
+    print(f"guard: {result.verdict}")
+    if result.answer is not None:
+        print(f"answer: {' '.join(result.answer.split())}")
+    if result.tldr is not None:
+        print(f"tldr: {result.tldr}")
+    if result.answer is not None:  # a measured answer, even one the guard refused
+        try:
+            probe.record(config.storage.path, summaries, result.seconds)
+        except OSError as exc:
+            log.warning("could not keep the measured latency in %s: %s",
+                        config.storage.path, exc.strerror or exc)
+        speed = probe.measured(config.storage.path, summaries)
+        for warning in probe.speed_warnings(config, speed):
+            print(f"warning: {warning}")
+    return EXIT_OK if result.verdict == "accepted" else EXIT_FAILED
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -357,7 +393,7 @@ _HANDLERS = {
     "digest": cmd_digest, "search": cmd_search, "backfill": cmd_backfill,
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
     "config_check": cmd_config_check, "discord_invite": cmd_discord_invite,
-    "discord_sync": cmd_discord_sync,
+    "discord_sync": cmd_discord_sync, "summaries_test": cmd_summaries_test,
 }
 
 

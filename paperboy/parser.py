@@ -66,6 +66,19 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=handlers["config_check"])
 
+    summaries = sub.add_parser("summaries", parents=[common], help="LLM TL;DR tools")
+    summaries_sub = summaries.add_subparsers(title="summaries commands", metavar="ACTION")
+    probe = summaries_sub.add_parser(
+        "test", parents=[common],
+        help="send one TL;DR request to the configured LLM: latency, guard verdict, answer",
+        description="Ask the [summaries] endpoint for one sample paper's TL;DR and show how "
+        "long it took, whether the output guard accepted it, and the answer. The latency is "
+        "kept for `config check`, which warns when the timeout is below it.",
+    )
+    probe.add_argument("--timeout", type=float, default=600.0,
+                       help="seconds to wait for the answer (default 600: a CPU model is slow)")
+    probe.set_defaults(handler=handlers["summaries_test"])
+
     run = sub.add_parser(
         "run", parents=[common], help="run the bot (the console when no tokens are set)",
         description="Run the bot: daily posts at each channel's time, /papers commands and "
