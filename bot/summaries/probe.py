@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -133,7 +134,7 @@ def speed_warnings(config: Config, speed: Measured | None) -> list[str]:
     if summaries.timeout < needed:
         warnings.append(
             f"[summaries] timeout = {summaries.timeout:g} is too short: {how}; set timeout "
-            f"to at least {needed:.0f}, or every TL;DR falls back to the offline one"
+            f"to at least {math.ceil(needed)}, or every TL;DR falls back to the offline one"
         )
     papers = likely_papers(config)
     minutes = papers * seconds / max(1, summaries.concurrency) / 60
