@@ -108,7 +108,8 @@ def render(rows: list[tuple[str, int, list[int], float, float]], total: int) -> 
         f"Measured {date.today().isoformat()} on {machine()}; 1-minute load average "
         f"{load:.1f}.",
         "Command: `.venv/bin/python bench/tldr.py --extra \"offline before=/tmp/old.py\"` "
-        "(the extra row: `extractive_tldr` of the previous `bot/summarize.py`, from git).",
+        "(the extra row: `extractive_tldr` of the offline TL;DR before these rules, "
+        "`git show 743c12c:bot/summarize.py > /tmp/old.py`).",
         f"All {total:,} corpus papers (../shared/data). Share of TL;DRs that open with a "
         "back-reference (\"To address this issue, we …\", \"These results …\"), are cut "
         "mid-sentence (no final . ! ?), are over 300 characters, hold glued sentences "

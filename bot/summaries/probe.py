@@ -33,7 +33,7 @@ SPEED_FILE = "llm-speed.json"
 # How much slower than the measured request a timeout must allow for: answers vary with the
 # abstract's length and with what else the machine does.
 HEADROOM = 1.5
-# A local model on a CPU: ~30–90 s per paper (llama.cpp, 1.5B, 2 cores).
+# A local model on a CPU: 30–70 s per paper was seen (llama.cpp, a 1.5B model, 2 cores).
 LOCAL_LIKELY_SECONDS = 60.0
 LOCAL_PORTS = frozenset({11434, 8080, 1234, 5000, 8000})  # Ollama, llama.cpp, LM Studio, …
 
