@@ -10,7 +10,8 @@ at a word boundary — and counts, for each, the share of TL;DRs that:
 - are over 300 characters;
 - hold glued sentences ("dataset.Our": a stop with no space before a capitalised word);
 - open with a results-only sentence ("Our model achieves 35.6 …"; `offline.is_results_only`).
-Hugging Face's own `ai_summary` (an LLM's, where the paper has one) is shown for reference.
+Hugging Face's own `ai_summary` (an LLM's, where the paper has one) is shown for reference,
+and the LLM output guard is run on it: the share of real LLM TL;DRs it would throw away.
 `--extra LABEL=FILE.py` adds a row for another `extractive_tldr` (e.g. an older version
 taken from git) without touching the code under test.
 
@@ -27,6 +28,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -38,6 +40,7 @@ if str(PROJECT) not in sys.path:  # run as a script, only bench/ is on the path
 from bench._corpus import CORPUS, load_corpus  # noqa: E402
 from bench._report import machine, write_section  # noqa: E402
 from bot.models import Paper  # noqa: E402
+from bot.summaries.guard import Rejected, guard  # noqa: E402
 from bot.summaries.offline import (  # noqa: E402
     extractive_tldr,
     has_glued_sentences,
@@ -90,6 +93,21 @@ def measure(papers: Sequence[Paper], tldr: Tldr) -> tuple[int, list[int], float,
     return made, counts, length / max(made, 1), elapsed / max(len(papers), 1) * 1e6
 
 
+def guard_on_hf(papers: Sequence[Paper]) -> tuple[int, Counter[str]]:
+    """How many of Hugging Face's own TL;DRs (real LLM answers) the guard rejects, by why."""
+    reasons: Counter[str] = Counter()
+    checked = 0
+    for paper in papers:
+        if not paper.ai_summary:
+            continue
+        checked += 1
+        try:
+            guard(paper.ai_summary, paper)
+        except Rejected as exc:
+            reasons[exc.reason] += 1
+    return checked, reasons
+
+
 def _load_extra(spec: str) -> tuple[str, Tldr]:
     label, _, path = spec.partition("=")
     module_spec = importlib.util.spec_from_file_location("extra_tldr", path)
@@ -100,7 +118,10 @@ def _load_extra(spec: str) -> tuple[str, Tldr]:
     return label, module.extractive_tldr
 
 
-def render(rows: list[tuple[str, int, list[int], float, float]], total: int) -> str:
+def render(
+    rows: list[tuple[str, int, list[int], float, float]], total: int,
+    guarded: tuple[int, Counter[str]],
+) -> str:
     load = os.getloadavg()[0]
     lines = [
         "## Offline TL;DR over the whole corpus (`bench/tldr.py`)",
@@ -125,6 +146,14 @@ def render(rows: list[tuple[str, int, list[int], float, float]], total: int) -> 
     for label, made, counts, mean, micros in rows:
         shares = " | ".join(f"{c / made:.1%} ({c:,})" for c in counts)
         lines.append(f"| {label} | {made:,} | {shares} | {mean:.0f} | {micros:.0f} |")
+    checked, reasons = guarded
+    why = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common()) or "none"
+    lines += [
+        "",
+        f"The LLM output guard (`bot.summaries.guard`) run on Hugging Face's {checked:,} "
+        f"`ai_summary` TL;DRs — real LLM answers it should keep — rejects "
+        f"{sum(reasons.values())} ({sum(reasons.values()) / max(checked, 1):.2%}): {why}.",
+    ]
     return "\n".join(lines)
 
 
@@ -139,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tldrs += [_load_extra(spec) for spec in args.extra]
     tldrs += [("offline TL;DR", extractive_tldr), ("Hugging Face ai_summary", hf_summary)]
     rows = [(label, *measure(papers, tldr)) for label, tldr in tldrs]
-    section = render(rows, len(papers))
+    section = render(rows, len(papers), guard_on_hf(papers))
     print(section)
     if not args.no_docs:
         write_section("tldr", section)

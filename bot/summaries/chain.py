@@ -42,7 +42,7 @@ from bot.models import Paper, Summary
 from bot.store import Store
 from bot.summaries.guard import Rejected, guard
 from bot.summaries.llm import KeyRefused, LLMClient, LLMError
-from bot.summaries.offline import extractive_tldr, normalise, trim
+from bot.summaries.offline import extractive_tldr, normalise, whole_sentences
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class Summarizer:
         for paper in unique:
             hf = normalise(paper.ai_summary)
             if hf:
-                result[paper.arxiv_id] = Summary(text=trim(hf), source="huggingface")
+                result[paper.arxiv_id] = Summary(text=whole_sentences(hf), source="huggingface")
             else:
                 need.append(paper)
         if need:

@@ -172,7 +172,7 @@ def instant_summary(paper: Paper) -> Summary:
     For answers that must come at once (search results), where an LLM has no place."""
     hf = normalise(paper.ai_summary)
     if hf:
-        return Summary(text=trim(hf), source="huggingface")
+        return Summary(text=whole_sentences(hf), source="huggingface")
     return Summary(text=extractive_tldr(paper), source="extractive")
 
 
