@@ -469,6 +469,16 @@ def test_url_with_credentials_names_the_key(tmp_path: Path) -> None:
             "summaries.concurrency: must be at least 1, got 0",
             id="zero-concurrency",
         ),
+        pytest.param(
+            "[summaries]\nwait = -1\n",
+            "summaries.wait: must be 0 or a positive number of seconds, got -1",
+            id="negative-wait",
+        ),
+        pytest.param(
+            "[summaries]\nprefetch_minutes = 721\n",
+            "summaries.prefetch_minutes: must be from 0 to 720, got 721",
+            id="prefetch-over-twelve-hours",
+        ),
     ],
 )
 def test_non_positive_limits_are_rejected(tmp_path: Path, text: str, message: str) -> None:
