@@ -71,7 +71,7 @@ async def serve(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
         addresses={name: target.where for name, target in by_name.items()},
         prefetch=prefetch,
-        prefetch_lead=timedelta(minutes=service.config.summaries.prefetch_minutes),
+        prefetch_ahead=timedelta(minutes=service.config.summaries.prefetch_minutes),
     )
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]

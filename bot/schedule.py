@@ -111,14 +111,14 @@ class DailyScheduler:
         retry_every: timedelta = DEFAULT_RETRY,
         addresses: Mapping[str, ChatRef] | None = None,
         prefetch: PrefetchFn | None = None,
-        prefetch_lead: timedelta = timedelta(0),
+        prefetch_ahead: timedelta = timedelta(0),
     ) -> None:
-        """`prefetch(channels, local_date)`, when given, runs `prefetch_lead` before each
+        """`prefetch(channels, local_date)`, when given, runs `prefetch_ahead` before each
         group of channels that post at the same time (and at start when that moment has
         passed but the post has not): the TL;DR prefetch, bot.prefetch."""
         self._channels = tuple(channels)
         self._prefetch = prefetch
-        self._prefetch_lead = prefetch_lead
+        self._prefetch_ahead = prefetch_ahead
         self._post = post
         self._store = store
         self._clock: Clock = clock or _utc_now
@@ -273,8 +273,8 @@ class DailyScheduler:
     # --- internals ------------------------------------------------------------------
     def _add_prefetch_jobs(self) -> None:
         """One prefetch job per group of channels posting at the same local time, run
-        `prefetch_lead` before it; one right away for a group whose post comes sooner."""
-        if self._prefetch is None or self._prefetch_lead <= timedelta(0):
+        `prefetch_ahead` before it; one right away for a group whose post comes sooner."""
+        if self._prefetch is None or self._prefetch_ahead <= timedelta(0):
             return
         assert self._scheduler is not None
         groups: dict[tuple[str, str, tuple[str, ...]], list[ChannelConfig]] = {}
@@ -284,22 +284,22 @@ class DailyScheduler:
                 groups.setdefault(key, []).append(channel)
         now = self._now()
         for (at, zone, _), channels in groups.items():
-            trigger = _Before(_trigger(channels[0]), self._prefetch_lead)
+            trigger = _Before(_trigger(channels[0]), self._prefetch_ahead)
             self._scheduler.add_job(
                 self._run_prefetch, trigger, args=(tuple(channels),),
                 id=f"prefetch:{at}:{zone}:{channels[0].name}",
                 name=f"TL;DR prefetch for the {at} {zone} posts",
-                misfire_grace_time=max(1, int(self._prefetch_lead.total_seconds())),
+                misfire_grace_time=max(1, int(self._prefetch_ahead.total_seconds())),
                 coalesce=True, max_instances=1,
                 next_run_time=trigger.get_next_fire_time(None, now + timedelta(microseconds=1)),
             )
             upcoming = next_post_at(channels[0], now)
-            if upcoming is not None and upcoming - now < self._prefetch_lead:
+            if upcoming is not None and upcoming - now < self._prefetch_ahead:
                 # Started inside the window: the timer for this post has passed already.
                 self._scheduler.add_job(
                     self._run_prefetch, DateTrigger(run_date=now), args=(tuple(channels),),
                     id=f"prefetch-now:{at}:{zone}:{channels[0].name}",
-                    misfire_grace_time=max(1, int(self._prefetch_lead.total_seconds())),
+                    misfire_grace_time=max(1, int(self._prefetch_ahead.total_seconds())),
                 )
 
     async def _run_prefetch(self, channels: tuple[ChannelConfig, ...]) -> None:
@@ -378,23 +378,23 @@ class DailyScheduler:
 
 
 class _Before(BaseTrigger):
-    """Fires `lead` before each fire time of `inner` (a cron trigger in the channel's zone),
+    """Fires `ahead` before each fire time of `inner` (a cron trigger in the channel's zone),
     so "an hour before 09:00 Europe/Paris on weekdays" follows the post across DST changes
     and midnight without a cron expression of its own."""
 
-    def __init__(self, inner: CronTrigger, lead: timedelta) -> None:
+    def __init__(self, inner: CronTrigger, ahead: timedelta) -> None:
         self._inner = inner
-        self._lead = lead
+        self._ahead = ahead
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        previous = previous_fire_time + self._lead if previous_fire_time else None
-        fire = self._inner.get_next_fire_time(previous, now + self._lead)
-        return fire - self._lead if fire is not None else None
+        previous = previous_fire_time + self._ahead if previous_fire_time else None
+        fire = self._inner.get_next_fire_time(previous, now + self._ahead)
+        return fire - self._ahead if fire is not None else None
 
     def __str__(self) -> str:
-        return f"{self._inner} minus {self._lead}"
+        return f"{self._inner} minus {self._ahead}"
 
 
 def _utc_now() -> datetime:

@@ -1,6 +1,6 @@
-"""The scheduler's TL;DR prefetch job: `prefetch_lead` before each group of channels that
+"""The scheduler's TL;DR prefetch job: `prefetch_ahead` before each group of channels that
 post at the same local time, for the local date of that post (across midnight and DST),
-once per group, and at start when the lead has begun but the post has not."""
+once per group, and at start when that window has begun but the post has not."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ async def test_channels_posting_together_share_one_prefetch_an_hour_before(
     clock = FakeClock(datetime(2026, 6, 12, 5, 0, tzinfo=UTC))  # a Friday, 07:00 in Paris
     prefetches = Prefetches(clock)
     scheduler = await start_scheduler([PARIS_A, PARIS_B], _never, store=MemoryStore(),
-                                      clock=clock, prefetch=prefetches, prefetch_lead=HOUR)
+                                      clock=clock, prefetch=prefetches, prefetch_ahead=HOUR)
     clock.now = datetime(2026, 6, 12, 5, 59, tzinfo=UTC)
     await scheduler.run_due()
     assert prefetches.calls == []
@@ -56,28 +56,28 @@ async def test_a_prefetch_before_a_post_after_midnight_is_for_the_post_s_date(
     clock = FakeClock(datetime(2026, 6, 12, 14, 0, tzinfo=UTC))
     prefetches = Prefetches(clock)
     scheduler = await start_scheduler([TOKYO], _never, store=MemoryStore(), clock=clock,
-                                      prefetch=prefetches, prefetch_lead=HOUR)
+                                      prefetch=prefetches, prefetch_ahead=HOUR)
     clock.now = datetime(2026, 6, 12, 14, 30, tzinfo=UTC)
     await scheduler.run_due()
     assert prefetches.calls == [(("t",), date(2026, 6, 13), clock.now)]
 
 
-async def test_a_start_inside_the_lead_prefetches_at_once(
+async def test_a_start_inside_the_prefetch_window_prefetches_at_once(
     start_scheduler: StartScheduler,
 ) -> None:
     clock = FakeClock(datetime(2026, 6, 12, 6, 40, tzinfo=UTC))  # 08:40 CEST
     prefetches = Prefetches(clock)
     scheduler = await start_scheduler([PARIS_A], _never, store=MemoryStore(), clock=clock,
-                                      prefetch=prefetches, prefetch_lead=HOUR)
+                                      prefetch=prefetches, prefetch_ahead=HOUR)
     await scheduler.run_due()
     assert prefetches.calls == [(("a",), date(2026, 6, 12), clock.now)]
 
 
-async def test_no_prefetch_without_a_lead(start_scheduler: StartScheduler) -> None:
+async def test_no_prefetch_without_time_ahead(start_scheduler: StartScheduler) -> None:
     clock = FakeClock(datetime(2026, 6, 12, 6, 40, tzinfo=UTC))
     prefetches = Prefetches(clock)
     scheduler = await start_scheduler([PARIS_A], _never, store=MemoryStore(), clock=clock,
-                                      prefetch=prefetches, prefetch_lead=timedelta(0))
+                                      prefetch=prefetches, prefetch_ahead=timedelta(0))
     await scheduler.run_due()
     assert prefetches.calls == []
 
@@ -93,7 +93,7 @@ async def test_a_failing_prefetch_is_logged_and_the_schedule_goes_on(
         raise ConnectionError("upstream down")
 
     scheduler = await start_scheduler([PARIS_A], _never, store=MemoryStore(), clock=clock,
-                                      prefetch=failing, prefetch_lead=HOUR)
+                                      prefetch=failing, prefetch_ahead=HOUR)
     clock.now = datetime(2026, 6, 12, 6, 0, tzinfo=UTC)
     await scheduler.run_due()
     clock.now = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)  # Monday

@@ -58,7 +58,7 @@ _PREAMBLE = re.compile(
     r"^(?:here(?:'s| is| are)\b[^:.!]*[:.!]|"
     r"(?:the |a |my )?(?:tl;?\s*dr|summary|short summary|one-sentence summary)"
     r"(?: of (?:the|this) (?:paper|abstract))?(?: is)?\s*[:\-–—.]|"
-    r"in (?:short|summary|brief)\s*[:,])\s*",
+    r"in (?:short|summary)\s*[:,])\s*",
     re.I,
 )
 _SIGN_OFF = re.compile(

@@ -26,7 +26,7 @@ from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.llm_server import FakeOpenAI
 from tests.service.conftest import CHANNEL, DAY, PICKS, Item, RecordingPublisher, Services
 
-LEAD = timedelta(minutes=60)
+AHEAD = timedelta(minutes=60)
 SLOW = 0.3  # seconds per answer: the fake's "minute"
 
 
@@ -70,7 +70,7 @@ async def _morning(
     scheduler = DailyScheduler(
         [CHANNEL], post, store=services.store, clock=clock,
         addresses={CHANNEL.name: target.where},
-        prefetch=prefetch_for if prefetch else None, prefetch_lead=LEAD,
+        prefetch=prefetch_for if prefetch else None, prefetch_ahead=AHEAD,
     )
     await scheduler.start()
     try:
@@ -137,7 +137,7 @@ async def test_the_prefetch_runs_at_start_inside_the_hour_before_the_post(
     clock.now = datetime(2026, 6, 12, 8, 30, tzinfo=UTC)  # started late: 08:00 has passed
     scheduler = DailyScheduler([CHANNEL], post, store=services.store, clock=clock,
                                addresses={CHANNEL.name: target.where},
-                               prefetch=prefetch_for, prefetch_lead=LEAD)
+                               prefetch=prefetch_for, prefetch_ahead=AHEAD)
     await scheduler.start()
     try:
         await scheduler.run_due()
