@@ -30,6 +30,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
@@ -41,6 +42,9 @@ from bot.clocked_scheduler import Clock, ClockedExecutor, ClockedScheduler, huma
 from bot.config import WEEKDAYS, ChannelConfig
 from bot.models import ChatRef
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.alerts import AdminAlerts
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,7 @@ class DailyScheduler:
         grace: timedelta = DEFAULT_GRACE,
         retry_every: timedelta = DEFAULT_RETRY,
         addresses: Mapping[str, ChatRef] | None = None,
+        alerts: AdminAlerts | None = None,
     ) -> None:
         self._channels = tuple(channels)
         self._post = post
@@ -118,6 +123,7 @@ class DailyScheduler:
         # are looked up where the poster files them. The bot starts the scheduler only after
         # every adapter has connected, so these are known, never guessed.
         self._addresses = dict(addresses or {})
+        self._alerts = alerts  # told of a post skipped or caught up late
         # The last local date `post` was called for, per channel: the guard that makes the
         # second occurrence of a fall-back time, or the timer firing after `catch_up` posted
         # the same day, do nothing.
@@ -199,7 +205,13 @@ class DailyScheduler:
                     _label(channel), channel.time, channel.timezone, day.isoformat(),
                     human_duration(late), human_duration(self._grace),
                 )
+                if self._alerts is not None:
+                    await self._alerts.post_skipped(
+                        channel.name, day, f"the bot was down at its time, {human_duration(late)}"
+                        f" ago, beyond the {human_duration(self._grace)} catch-up window")
                 continue
+            if self._alerts is not None:
+                await self._alerts.post_late(channel.name, day, human_duration(late))
             log.info(
                 "%s: catching up the %s %s post on %s (%s late, grace %s)",
                 _label(channel), channel.time, channel.timezone, day.isoformat(),
@@ -284,22 +296,25 @@ class DailyScheduler:
             await self._post(channel, day)
         except Exception:
             log.exception("%s: the daily post for %s failed", _label(channel), day.isoformat())
-            self._schedule_retry(channel, day)
+            if not self._schedule_retry(channel, day) and self._alerts is not None:
+                await self._alerts.post_skipped(channel.name, day, "it kept failing until the "
+                                                "end of its catch-up window; see the log")
             return False
         return True
 
-    def _schedule_retry(self, channel: ChannelConfig, day: date) -> None:
+    def _schedule_retry(self, channel: ChannelConfig, day: date) -> bool:
         # An upstream outage at 09:00 should not cost the day: try again every few minutes
         # while the post is still within its grace window. The service's claim makes a retry
         # send only what was never attempted.
+        # Returns False when the post is given up.
         if self._scheduler is None:
-            return
+            return True  # stopping: the next start catches it up
         when = self._now() + self._retry_every
         deadline = scheduled_at(channel, day) + self._grace
         if when > deadline:
             log.error("%s: giving up the %s post: still failing %s after its time",
                       _label(channel), day.isoformat(), human_duration(self._grace))
-            return
+            return False
         log.warning("%s: will retry the %s post at %s", _label(channel), day.isoformat(),
                     when.astimezone(_zone(channel)).strftime("%H:%M"))
         self._scheduler.add_job(
@@ -310,6 +325,7 @@ class DailyScheduler:
             replace_existing=True,
             misfire_grace_time=max(1, int(self._grace.total_seconds())),
         )
+        return True
 
     def _now(self) -> datetime:
         # Always UTC: Python compares and subtracts two datetimes that share a tzinfo by

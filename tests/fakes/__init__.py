@@ -27,6 +27,7 @@ Common API (every fake):
                                              waits until `stop()` releases it, so only the
                                              client's own timeout can end it (no real sleep)
         times=3                            → the same failure for 3 requests in a row
+    server.recover(path)                        drop the failures still queued for `path`
 
 Requests are counted before failures are applied, so a 429 counts as a request. Retries in
 the code under test back off for real unless the test turns stamina's test mode on:
@@ -108,6 +109,10 @@ class FakeServer:
             status = 500
         failure = Failure(status, retry_after, body, content_type, truncate, hang)
         self._failures[path].extend([failure] * times)
+
+    def recover(self, path: str) -> None:
+        """Drop the failures still queued for `path`: the upstream is back."""
+        self._failures.pop(path, None)
 
     async def start(self) -> None:
         self._stopping = asyncio.Event()  # made in the loop that serves
