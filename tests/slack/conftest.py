@@ -196,10 +196,11 @@ class ScheduledBot:
 
 async def start_scheduled(
     services: Services, fake: FakeSlack, *channels: ChannelConfig,
-    admin: AdminConfig | None, grace: timedelta = DEFAULT_GRACE,
+    admin: AdminConfig | None, grace: timedelta = DEFAULT_GRACE, **service_options: Any,
 ) -> ScheduledBot:
-    """Connect, find the admin channel, start the scheduler (its catch-up included)."""
-    service = services.make(*channels, admin=admin)
+    """Connect, find the admin channel, start the scheduler (its catch-up included).
+    `service_options` go to `Services.make` (an arXiv client, a searcher)."""
+    service = services.make(*channels, admin=admin, **service_options)
     adapter = make_adapter(service, fake)
     alerts = AdminAlerts.from_config(service.config, services.clock, services.store)
     await alerts.restore()
