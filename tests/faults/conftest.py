@@ -18,3 +18,4 @@ clock, hf_fake, hf_client, services = (service_setup.clock, service_setup.hf_fak
 fake_slack = slack_setup.fake_slack
 fake_discord = discord_setup.fake_discord
 bot = discord_setup.bot
+running = slack_setup.running
