@@ -40,6 +40,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clocked_scheduler import Clock, ClockedExecutor, ClockedScheduler, human_duration
 from bot.config import WEEKDAYS, ChannelConfig
+from bot.errors import PaperboyError
 from bot.models import ChatRef
 from bot.store import Store
 
@@ -294,8 +295,14 @@ class DailyScheduler:
     async def _attempt(self, channel: ChannelConfig, day: date) -> bool:
         try:
             await self._post(channel, day)
-        except Exception:
-            log.exception("%s: the daily post for %s failed", _label(channel), day.isoformat())
+        except Exception as exc:
+            if isinstance(exc, PaperboyError):
+                # A known failure (upstream, store, config) says what and where in one line.
+                log.error("%s: the daily post for %s failed: %s", _label(channel),
+                          day.isoformat(), exc)
+            else:
+                log.exception("%s: the daily post for %s failed", _label(channel),
+                              day.isoformat())
             if not self._schedule_retry(channel, day) and self._alerts is not None:
                 await self._alerts.post_skipped(channel.name, day, "it kept failing until the "
                                                 "end of its catch-up window; see the log")
