@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 
 from adapters.console.adapter import PROMPT, ConsoleAdapter
-from bot.config import ChannelConfig
+from bot.alerts import AdminAlerts
+from bot.config import AdminConfig, ChannelConfig
 from bot.events import Identity, Outgoing
 from bot.models import ChatRef
 from tests.fakes.hf_server import FakeHuggingFace
@@ -211,9 +212,6 @@ async def test_a_full_disk_under_the_history_does_not_stop_the_console(
 
 async def test_an_admin_alert_in_the_terminal_is_one_numbered_line(
     console: Make, services: Services, tmp_path: Path) -> None:
-    from bot.alerts import AdminAlerts
-    from bot.config import AdminConfig
-
     out = io.StringIO()
     adapter = console(out, banner=False)
     alerts = AdminAlerts(AdminConfig(), clock=services.clock)
