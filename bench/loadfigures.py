@@ -16,7 +16,9 @@ Measured:
 - 1,000 signed `/papers search <words>` requests through Slack's HTTP endpoint in one
   minute, sent open-loop (one every 60 ms, whatever the answers), the ack time of each
   (request sent → HTTP 200) and whether every reply reached its response_url. Target: ack
-  p99 ≤ 100 ms, every reply delivered. RSS after the load is reported too.
+  p99 ≤ 100 ms, every reply delivered. RSS after the load is reported too, and the same
+  load on a Bolt app that only acks and responds (bench/slack_ack.py's floor), started
+  afterwards in the bot's process and loop: what the machine itself allows.
 Prints a markdown table (with `uptime`'s load average: the machine is shared) and rewrites
 its own section of docs/benchmarks.md. Exit status 1 when a target is missed, 2 when the
 corpus is absent.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -34,7 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -120,12 +123,34 @@ async def serve_bot(
         await slack.serving.wait()
         phase("ready")
         print(f"READY {slack.port} {' '.join(phases)}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await _serve_baseline(slack_api)  # until stdin closes
         await scheduler.shutdown()
         for adapter in adapters:
             await adapter.close()
         await asyncio.gather(*runs, return_exceptions=True)
         await service.close()
+
+
+async def _serve_baseline(slack_api: str) -> None:
+    """Read stdin until it closes; on a "bare" line, start a Bolt app that only acks and
+    responds (bench/slack_ack.py's floor) in this process and loop, and print its port."""
+    loop = asyncio.get_running_loop()
+    async with contextlib.AsyncExitStack() as stack:
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            if line.strip() != "bare":
+                continue
+            from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+            from bench import slack_ack
+
+            app = slack_ack.bare_app(slack_api)
+
+            async def handle(request: Any, app: Any = app) -> Any:
+                return await to_aiohttp_response(
+                    await app.async_dispatch(await to_bolt_request(request)))
+
+            url = await stack.enter_async_context(slack_ack.serve(handle))
+            print(f"BARE {url.split(':')[2].split('/')[0]}", flush=True)
 
 
 # --- this process: the platforms and the load -----------------------------------------------
@@ -143,6 +168,7 @@ class Figures:
     seconds: float
     loaded_rss_mb: float
     load_average: str
+    bare_acks_ms: list[float]  # the same load on a Bolt app that only acks, same process
 
 
 async def build_data(data: Path) -> int:
@@ -167,6 +193,8 @@ def _seed(data: Path) -> None:
 
 
 def _signed(fake: FakeSlack, n: int, text: str) -> tuple[bytes, dict[str, str]]:
+    """A slash command as Slack sends it, signed with bench/slack_ack.py's secret (the
+    bare app's as well)."""
     from slack_sdk.signature import SignatureVerifier
 
     body = urlencode({
@@ -180,8 +208,11 @@ def _signed(fake: FakeSlack, n: int, text: str) -> tuple[bytes, dict[str, str]]:
                            "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
-async def _search_load(url: str, fake: FakeSlack, searches: int, seconds: float) -> list[float]:
-    """Open loop: request n leaves at n × (seconds / searches), answered or not."""
+async def _search_load(
+    url: str, fake: FakeSlack, searches: int, seconds: float, first: int = 0
+) -> list[float]:
+    """Open loop: request n leaves at n × (seconds / searches), answered or not. `first`
+    numbers the response_urls apart from an earlier load's."""
     import httpx
 
     interval = seconds / searches
@@ -189,7 +220,7 @@ async def _search_load(url: str, fake: FakeSlack, searches: int, seconds: float)
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200)) as http:
         async def one(n: int, at: float) -> None:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
-            body, headers = _signed(fake, n, f"search {QUERIES[n % len(QUERIES)]}")
+            body, headers = _signed(fake, first + n, f"search {QUERIES[n % len(QUERIES)]}")
             sent = time.perf_counter()
             answer = await http.post(url, content=body, headers=headers)
             if answer.status_code != 200:
@@ -236,12 +267,19 @@ async def measure(searches: int, seconds: float) -> Figures:
                     slack.wait_until(lambda: len(slack.responses) >= searches), 120)
                 delivered = len(slack.responses)
                 loaded_rss = bot.memory_info().rss / 2**20
+                child.stdin.write(b"bare\n")
+                await child.stdin.drain()
+                bare_port = (await asyncio.wait_for(child.stdout.readline(), 60)).split()[1]
+                bare_url = f"http://127.0.0.1:{bare_port.decode()}/slack/events"
+                bare_acks = await _search_load(bare_url, slack, searches, seconds, searches)
+                await asyncio.wait_for(
+                    slack.wait_until(lambda: len(slack.responses) >= 2 * searches), 120)
             finally:
                 child.stdin.close()
                 await asyncio.wait_for(child.wait(), 60)
     load = os.getloadavg()
     return Figures(papers, start_s, phases, idle_rss, acks, delivered, searches, seconds,
-                   loaded_rss, f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+                   loaded_rss, f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", bare_acks)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -287,6 +325,8 @@ def render(f: Figures, command: str) -> str:
         f"| replies delivered to their response_url | {f.delivered:,} of {f.searches:,} "
         f"| all | {mark('delivered')} |",
         f"| RSS after the searches | {f.loaded_rss_mb:.0f} MB | — | |",
+        f"| the same load on a bare Bolt app in the same process (floor): ack p50 / p99 "
+        f"| {_pct(f.bare_acks_ms, 0.5):.1f} / {_pct(f.bare_acks_ms, 0.99):.1f} ms | — | |",
         "",
         "Cold start includes the interpreter, the imports and discord.py's wait for guilds "
         "to stream in after the gateway's READY (`guild_ready_timeout`, 2 s by default). "
