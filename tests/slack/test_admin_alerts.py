@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from bot.alerts import AdminAlerts
-from bot.config import AdminConfig, ChannelConfig
+from bot.config import AdminConfig
 from bot.events import Identity
 from bot.models import ChatRef
 from bot.store import PostItem
