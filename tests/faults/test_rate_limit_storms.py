@@ -1,5 +1,5 @@
-"""429 storms with Retry-After from Hugging Face, arXiv and Slack at once: every channel's
-post still goes out, each message exactly once, nothing lost.
+"""429 storms with Retry-After from Hugging Face, arXiv and Slack at once, and from Hugging
+Face and Discord: every channel's post still goes out, each message exactly once.
 
 Reproduce: .venv/bin/python -m pytest -q tests/faults/test_rate_limit_storms.py
 
@@ -8,7 +8,8 @@ with two channels at 09:00 that follow cs.CL and cs.LG on arXiv. Each upstream a
 with `Retry-After: 1` more times in a row than one attempt's retries cover, so the first
 attempt fails part-way and the scheduler's retry ten minutes later must finish the job
 without repeating a message. Backoff waits are zero (stamina test mode); the Slack client's
-own rate-limit handler honours Retry-After for real (one second).
+own rate-limit handler honours Retry-After for real (one second), as discord.py's does
+(0.2 s, with Discord's JSON body).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import pytest_asyncio
 from bot.config import AdminConfig, ChannelConfig
 from bot.models import ChatRef
 from bot.sources.arxiv import ArxivClient
+from tests.discord_adapter.conftest import CHANNEL_ID, Bot, post_today
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.slack_api import FakeSlack
-from tests.service.conftest import DAY, TEAM, Services
+from tests.service.conftest import DAY, PICKS, TEAM, Services
 from tests.slack.conftest import ScheduledBot, start_scheduled
 
 FEED = Path(__file__).parents[1] / "fixtures" / "arxiv_rss_atom_cs.CL-cs.LG.xml"
@@ -103,3 +105,26 @@ async def test_each_upstream_really_stormed(
              fake_slack.requests["/api/chat.postMessage"])
     assert [n > STORM[k] for n, k in zip(asked, ("hf", "arxiv", "slack"), strict=True)] == \
         [True] * 3
+
+
+# --- Discord: its client honours Retry-After by itself ---------------------------------------
+
+DISCORD_429 = '{"message": "You are being rate limited.", "retry_after": 0.2, "global": false}'
+# As Discord sends it: exactly "application/json" (discord.py reads anything else as text)
+# and through its proxy (discord.py takes a 429 without `Via` for a Cloudflare ban and
+# gives up instead of waiting).
+DISCORD_HEADERS = {"Content-Type": "application/json", "Via": "1.1 google"}
+
+
+async def test_a_discord_429_storm_posts_each_message_exactly_once(
+    bot: Bot, hf_fake: FakeHuggingFace
+) -> None:
+    hf_fake.fail_next("/api/daily_papers", status=429, retry_after=1, times=2)
+    bot.fake.fail_next(f"/api/v10/channels/{CHANNEL_ID}/messages", status=429,
+                       retry_after=0.2, body=DISCORD_429, times=3, headers=DISCORD_HEADERS)
+    outcome = await post_today(bot)
+    footers = Counter(embed["footer"]["text"].split()[1]
+                      for message in bot.fake.messages[CHANNEL_ID] for embed in message["embeds"])
+    assert (outcome.status, len(bot.fake.messages[CHANNEL_ID]), set(footers.values()),
+            len(footers)) == ("posted", 1 + len(PICKS), {1}, len(PICKS))
+    assert bot.fake.requests[f"/api/v10/channels/{CHANNEL_ID}/messages"] > 3 + len(PICKS)
