@@ -8,6 +8,8 @@
     │   │                     carries the source name and URL (never credentials)
     │   ├── UpstreamTimeout   no answer in time (after retries)
     │   ├── RateLimited       HTTP 429; `retry_after` seconds when the upstream said
+    │   ├── ChannelPaused     a chat platform refused the bot a channel (not in it, a
+    │   │                     missing permission): posts there wait for a person
     │   └── BadPayload        an answer we cannot read (HTML error page, truncated JSON…)
     ├── StoreError            the data directory is unreadable, locked or corrupt
     │   └── StoreLocked       another Paperboy process holds the data directory
@@ -71,6 +73,11 @@ class RateLimited(UpstreamError):
     ) -> None:
         super().__init__(message, source=source, url=url)
         self.retry_after = retry_after
+
+
+class ChannelPaused(UpstreamError):
+    """A chat platform refused the bot a channel; nothing was posted and nothing will be
+    until a person fixes it (invite the bot, grant the permission) and restarts the bot."""
 
 
 class BadPayload(UpstreamError):

@@ -232,6 +232,10 @@ class Publisher(Protocol):
         """Post `reply` in the thread of `reply.where` (a paper's abstract belongs there)."""
         ...
 
+    async def post_notice(self, where: ChatRef, text: str) -> str:
+        """Post one plain line to a channel, outside any daily post (the admin's alerts)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PostTarget:

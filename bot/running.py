@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
+from bot.alerts import AdminAlerts
 from bot.config import ChannelConfig
 from bot.events import ChatAdapter, PostTarget
 from bot.schedule import DEFAULT_GRACE, DailyScheduler
@@ -29,12 +30,15 @@ log = logging.getLogger(__name__)
 
 
 async def connect_all(
-    service: Service, adapters: Sequence[ChatAdapter]
+    service: Service, adapters: Sequence[ChatAdapter], alerts: AdminAlerts | None = None
 ) -> list[PostTarget]:
-    """Connect every adapter; return the configured channels they serve, as post targets."""
+    """Connect every adapter; return the configured channels they serve, as post targets.
+    `alerts` learns which connection serves the [admin] channel."""
     identities = await asyncio.gather(*(adapter.connect() for adapter in adapters))
     targets: list[PostTarget] = []
     for adapter, identity in zip(adapters, identities, strict=True):
+        if alerts is not None:
+            alerts.attach(identity, adapter)
         served = identity.targets(service.config.channels, adapter)
         log.info("connected to %s as team %s (%d configured channels)",
                  identity.platform, identity.team, len(served))
@@ -58,21 +62,11 @@ async def serve(
 ) -> None:
     """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
     a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM)."""
-    targets = await connect_all(service, adapters)
-    by_name = {target.channel.name: target for target in targets}
-
-    async def post(channel: ChannelConfig, day: date) -> object:
-        return await service.poster.post(by_name[channel.name], day)
-
-    async def prefetch(channels: Sequence[ChannelConfig], day: date) -> object:
-        return await service.prefetch_summaries([by_name[c.name] for c in channels], day)
-
-    scheduler = DailyScheduler(
-        [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
-        addresses={name: target.where for name, target in by_name.items()},
-        prefetch=prefetch,
-        prefetch_ahead=timedelta(minutes=service.config.summaries.prefetch_minutes),
-    )
+    alerts = AdminAlerts.from_config(service.config, clock, store)
+    await alerts.restore()
+    targets = await connect_all(service, adapters, alerts)
+    alerts.report_unattached()
+    scheduler = schedule_posts(service, targets, alerts, store=store, clock=clock, grace=grace)
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     stop = asyncio.ensure_future(service.poster.stopping.wait())
@@ -92,8 +86,36 @@ async def serve(
         await service.close()
 
 
+def schedule_posts(
+    service: Service,
+    targets: Sequence[PostTarget],
+    alerts: AdminAlerts,
+    *,
+    store: Store,
+    clock: Callable[[], datetime] | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+) -> DailyScheduler:
+    """The scheduler of the targets' daily posts (not started), each post watched for the
+    incidents the admin hears about."""
+    by_name = {target.channel.name: target for target in targets}
+
+    async def post(channel: ChannelConfig, day: date) -> object:
+        return await alerts.watch_post(channel.name,
+                                       service.poster.post(by_name[channel.name], day))
+
+    async def prefetch(channels: Sequence[ChannelConfig], day: date) -> object:
+        return await service.prefetch_summaries([by_name[c.name] for c in channels], day)
+
+    return DailyScheduler(
+        [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
+        addresses={name: target.where for name, target in by_name.items()}, alerts=alerts,
+        prefetch=prefetch,
+        prefetch_ahead=timedelta(minutes=service.config.summaries.prefetch_minutes),
+    )
+
+
 def _describe(channel: ChannelConfig) -> str:
     return f"{channel.platform} team {channel.team}" if channel.team else channel.platform
 
 
-__all__ = ["connect_all", "serve"]
+__all__ = ["connect_all", "schedule_posts", "serve"]

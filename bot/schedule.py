@@ -30,6 +30,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
@@ -40,8 +41,12 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clocked_scheduler import Clock, ClockedExecutor, ClockedScheduler, human_duration
 from bot.config import WEEKDAYS, ChannelConfig
+from bot.errors import PaperboyError
 from bot.models import ChatRef
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.alerts import AdminAlerts
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +117,7 @@ class DailyScheduler:
         addresses: Mapping[str, ChatRef] | None = None,
         prefetch: PrefetchFn | None = None,
         prefetch_ahead: timedelta = timedelta(0),
+        alerts: AdminAlerts | None = None,
     ) -> None:
         """`prefetch(channels, local_date)`, when given, runs `prefetch_ahead` before each
         group of channels that post at the same time (and at start when that moment has
@@ -128,6 +134,7 @@ class DailyScheduler:
         # are looked up where the poster files them. The bot starts the scheduler only after
         # every adapter has connected, so these are known, never guessed.
         self._addresses = dict(addresses or {})
+        self._alerts = alerts  # told of a post skipped or caught up late
         # The last local date `post` was called for, per channel: the guard that makes the
         # second occurrence of a fall-back time, or the timer firing after `catch_up` posted
         # the same day, do nothing.
@@ -210,7 +217,13 @@ class DailyScheduler:
                     _label(channel), channel.time, channel.timezone, day.isoformat(),
                     human_duration(late), human_duration(self._grace),
                 )
+                if self._alerts is not None:
+                    await self._alerts.post_skipped(
+                        channel.name, day, f"the bot was down at its time, {human_duration(late)}"
+                        f" ago, beyond the {human_duration(self._grace)} catch-up window")
                 continue
+            if self._alerts is not None:
+                await self._alerts.post_late(channel.name, day, human_duration(late))
             log.info(
                 "%s: catching up the %s %s post on %s (%s late, grace %s)",
                 _label(channel), channel.time, channel.timezone, day.isoformat(),
@@ -335,24 +348,33 @@ class DailyScheduler:
     async def _attempt(self, channel: ChannelConfig, day: date) -> bool:
         try:
             await self._post(channel, day)
-        except Exception:
-            log.exception("%s: the daily post for %s failed", _label(channel), day.isoformat())
-            self._schedule_retry(channel, day)
+        except Exception as exc:
+            if isinstance(exc, PaperboyError):
+                # A known failure (upstream, store, config) says what and where in one line.
+                log.error("%s: the daily post for %s failed: %s", _label(channel),
+                          day.isoformat(), exc)
+            else:
+                log.exception("%s: the daily post for %s failed", _label(channel),
+                              day.isoformat())
+            if not self._schedule_retry(channel, day) and self._alerts is not None:
+                await self._alerts.post_skipped(channel.name, day, "it kept failing until the "
+                                                "end of its catch-up window; see the log")
             return False
         return True
 
-    def _schedule_retry(self, channel: ChannelConfig, day: date) -> None:
+    def _schedule_retry(self, channel: ChannelConfig, day: date) -> bool:
         # An upstream outage at 09:00 should not cost the day: try again every few minutes
         # while the post is still within its grace window. The service's claim makes a retry
         # send only what was never attempted.
+        # Returns False when the post is given up.
         if self._scheduler is None:
-            return
+            return True  # stopping: the next start catches it up
         when = self._now() + self._retry_every
         deadline = scheduled_at(channel, day) + self._grace
         if when > deadline:
             log.error("%s: giving up the %s post: still failing %s after its time",
                       _label(channel), day.isoformat(), human_duration(self._grace))
-            return
+            return False
         log.warning("%s: will retry the %s post at %s", _label(channel), day.isoformat(),
                     when.astimezone(_zone(channel)).strftime("%H:%M"))
         self._scheduler.add_job(
@@ -363,6 +385,7 @@ class DailyScheduler:
             replace_existing=True,
             misfire_grace_time=max(1, int(self._grace.total_seconds())),
         )
+        return True
 
     def _now(self) -> datetime:
         # Always UTC: Python compares and subtracts two datetimes that share a tzinfo by

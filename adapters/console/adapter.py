@@ -142,6 +142,9 @@ class ConsoleAdapter:
     async def post_in_thread(self, reply: DetailsReply) -> str:
         return await self.say(render.render_details(reply))
 
+    async def post_notice(self, where: ChatRef, text: str) -> str:
+        return await self.say(text)
+
     # --- output ---------------------------------------------------------------------------
 
     async def show(self, reply: Reply) -> None:

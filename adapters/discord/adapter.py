@@ -37,7 +37,7 @@ from adapters.discord import render
 from adapters.discord.commands import Build, papers_group
 from bot import commands
 from bot.config import ChannelConfig
-from bot.errors import ConfigError, UpstreamError, UserInputError
+from bot.errors import ChannelPaused, ConfigError, UpstreamError, UserInputError
 from bot.events import (
     CommandEvent,
     DetailsReply,
@@ -320,6 +320,9 @@ class DiscordAdapter:
         return await self._send(where.channel, render.render_details(reply),
                                 reference=reference)
 
+    async def post_notice(self, where: ChatRef, text: str) -> str:
+        return await self._send(where.channel, render.render_notice(text))
+
     async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
         """Whether the message `out` reached the channel after `since`: one of the bot's
         own messages there that carries its marker (the day's header line, or the paper's
@@ -341,7 +344,7 @@ class DiscordAdapter:
                     nonce: str | None = None, view: discord.ui.View | None = None,
                     reference: discord.MessageReference | None = None) -> str:
         if channel_id in self._paused:
-            raise UpstreamError(f"posting to channel {channel_id} is paused: "
+            raise ChannelPaused(f"posting to channel {channel_id} is paused: "
                                 f"{self._paused[channel_id]}", source="discord")
         channel = self.client.get_partial_messageable(int(channel_id))
         try:
@@ -354,7 +357,7 @@ class DiscordAdapter:
             self._paused[channel_id] = why
             log.error("Discord channel %s refused the bot: %s; posts there are paused until "
                       "the bot restarts", self._channel_name(channel_id), why)
-            raise UpstreamError(f"channel {channel_id}: {why}", source="discord") from exc
+            raise ChannelPaused(f"channel {channel_id}: {why}", source="discord") from exc
         except discord.HTTPException as exc:
             if exc.status >= 500:
                 raise  # Discord may have posted it: find_posted settles it next time

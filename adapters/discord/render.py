@@ -110,6 +110,11 @@ def render_note(day: date, text: str) -> Rendered:
     return Rendered(clip(f"{header_prefix(day)} · {escape(text)}", CONTENT))
 
 
+def render_notice(text: str) -> Rendered:
+    """One plain line outside any daily post (an alert for the admin channel)."""
+    return Rendered(clip(escape(text), CONTENT))
+
+
 def render_pick(pick: Pick) -> Rendered:
     """One paper of the daily post: linked title, TL;DR, why, byline, signals, links."""
     paper = pick.paper
@@ -330,6 +335,6 @@ def render_details(reply: DetailsReply) -> Rendered:
 __all__ = [
     "Rendered", "byline", "clip", "escape", "fit_message", "header_prefix", "link",
     "links_line", "pick_footer", "render_details", "render_digest", "render_header",
-    "render_help", "render_list", "render_note", "render_pick", "render_reply",
+    "render_help", "render_list", "render_note", "render_notice", "render_pick", "render_reply",
     "render_save", "render_search", "render_settings",
 ]

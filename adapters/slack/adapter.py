@@ -39,7 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render, translate
 from bot.config import SlackConfig
-from bot.errors import ConfigError, RateLimited, UpstreamError
+from bot.errors import ChannelPaused, ConfigError, RateLimited, UpstreamError
 from bot.events import (
     DetailsReply,
     FileReply,
@@ -340,6 +340,13 @@ class SlackAdapter:
             blocks=list(message.blocks), unfurl_links=False, unfurl_media=False))
         return str(answer["ts"])
 
+    async def post_notice(self, where: ChatRef, text: str) -> str:
+        message = render.note_message(text)
+        answer = await self._call("chat.postMessage", where.channel, self.client.chat_postMessage(
+            channel=where.channel, text=message.text, blocks=list(message.blocks),
+            unfurl_links=False, unfurl_media=False))
+        return str(answer["ts"])
+
     async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
         """The bot's own message carrying `out`'s metadata, posted after `since`."""
         payload = _metadata_payload(out)
@@ -366,7 +373,7 @@ class SlackAdapter:
     async def _post(self, out: Outgoing, message: render.Message) -> str:
         channel = out.channel.channel
         if channel in self._paused:
-            raise UpstreamError(f"posting to {channel} is paused ({self._paused[channel]})",
+            raise ChannelPaused(f"posting to {channel} is paused ({self._paused[channel]})",
                                 source="slack")
         await self._pacer.wait(channel)
         answer = await self._call("chat.postMessage", channel, self.client.chat_postMessage(
@@ -390,6 +397,10 @@ class SlackAdapter:
                 self._paused[channel] = error
                 log.error("Slack channel %s: %s; paused until restart: %s", channel, error,
                           PAUSING_ERRORS[error].format(bot=self._bot_name))
+            if error in PAUSING_ERRORS:
+                raise ChannelPaused(f"{method}: {error}: "
+                                    f"{PAUSING_ERRORS[error].format(bot=self._bot_name)}",
+                                    source="slack") from None
             raise _upstream(exc, method) from None
 
     async def _display_names(self, users: Iterable[str]) -> Mapping[str, str]:

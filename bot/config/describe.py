@@ -42,6 +42,8 @@ def describe_config(config: Config, env: Mapping[str, str]) -> str:
     lines += _section("slack", config.slack)
     for channel in config.channels:
         lines += _section("channels", channel, array=True)
+    if config.admin is not None:
+        lines += _section("admin", config.admin)
     lines += _secrets(config, env)
     return "\n".join(lines).rstrip() + "\n"
 

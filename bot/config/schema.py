@@ -103,6 +103,18 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class AdminConfig:
+    """Where the bot tells its admin about incidents (`[admin]`): a channel addressed as
+    `[[channels]]` are (platform, id, team). `min_free_mb`: below this much free space in
+    the data directory the store counts as near full."""
+
+    platform: Platform = "console"
+    id: str = "console"
+    team: str | None = None
+    min_free_mb: int = 200
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("data")
 
@@ -115,6 +127,7 @@ class Config:
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
+    admin: AdminConfig | None = None  # None: no [admin] table, incidents only in the log
     source_path: Path | None = None  # the file this came from, None for built-in defaults
 
     def channel(self, name: str) -> ChannelConfig | None:
@@ -130,4 +143,5 @@ SECTIONS: dict[str, type] = {
     "summaries": SummariesConfig,
     "slack": SlackConfig,
     "channels": ChannelConfig,
+    "admin": AdminConfig,
 }

@@ -30,6 +30,7 @@ from bot.config.schema import (
     SECTIONS,
     SLACK_MODES,
     WEEKDAYS,
+    AdminConfig,
     ArxivConfig,
     ChannelConfig,
     Config,
@@ -195,6 +196,20 @@ def _build(root: _Table, base: Path) -> Config:
         summaries=_summaries(root.table("summaries")),
         slack=_slack(root.table("slack")),
         channels=_channels(root),
+        admin=_admin(root.table("admin")) if "admin" in root.data else None,
+    )
+
+
+def _admin(table: _Table) -> AdminConfig:
+    table.check_keys(_field_names(AdminConfig))
+    default = AdminConfig()
+    platform = table.choice("platform", default.platform, PLATFORMS)
+    channel_id = default.id if platform == "console" and "id" not in table.data \
+        else _channel_id(table, platform)
+    return AdminConfig(
+        platform=platform,  # type: ignore[arg-type]  # checked against PLATFORMS above
+        id=channel_id, team=_team(table),
+        min_free_mb=table.integer("min_free_mb", default.min_free_mb, 0),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ChannelConfig, load_config
+from bot.config import AdminConfig, ChannelConfig, load_config
 from bot.errors import ConfigError
 from tests.config.conftest import SLACK_TOKEN, channel_error, channel_of, error_of, load_text, write
 
@@ -562,3 +562,25 @@ def test_max_tokens_like_keys_are_unknown_not_secret(tmp_path: Path) -> None:
     assert error_of(tmp_path, "[summaries]\nmax_tokens = 200\n").startswith(
         "summaries.max_tokens: unknown key"
     )
+
+
+# --- [admin] --------------------------------------------------------------------------------
+
+
+def test_admin_table_takes_a_slack_channel(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[admin]\nplatform = "slack"\nid = "C0ADMIN1"\nmin_free_mb = 50\n')
+    assert load_config(path, {}).admin == AdminConfig("slack", "C0ADMIN1", None, 50)
+
+
+def test_admin_slack_channel_needs_an_id(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[admin]\nplatform = "slack"\n')
+    with pytest.raises(ConfigError, match=r"admin\.id: required for a slack channel"):
+        load_config(path, {})
+
+
+def test_no_admin_table_means_no_admin_channel(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[storage]\npath = "data"\n')
+    assert load_config(path, {}).admin is None

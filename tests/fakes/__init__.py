@@ -27,6 +27,8 @@ Common API (every fake):
                                              waits until `stop()` releases it, so only the
                                              client's own timeout can end it (no real sleep)
         times=3                            → the same failure for 3 requests in a row
+        headers={"Via": "1.1 google"}      → extra headers on the failing answer
+    server.recover(path)                        drop the failures still queued for `path`
 
 Requests are counted before failures are applied, so a 429 counts as a request. Retries in
 the code under test back off for real unless the test turns stamina's test mode on:
@@ -66,6 +68,7 @@ class Failure:
     content_type: str | None = None
     truncate: bool = False
     hang: bool = False
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers
 
     @property
     def replaces_answer(self) -> bool:
@@ -101,13 +104,19 @@ class FakeServer:
         truncate: bool = False,
         hang: bool = False,
         times: int = 1,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Make the next `times` requests to `path` ("*" for any path) fail as described in
         the module docstring. With nothing but a path, they answer 500."""
         if status is None and body is None and not truncate and not hang:
             status = 500
-        failure = Failure(status, retry_after, body, content_type, truncate, hang)
+        failure = Failure(status, retry_after, body, content_type, truncate, hang,
+                          tuple((headers or {}).items()))
         self._failures[path].extend([failure] * times)
+
+    def recover(self, path: str) -> None:
+        """Drop the failures still queued for `path`: the upstream is back."""
+        self._failures.pop(path, None)
 
     async def start(self) -> None:
         self._stopping = asyncio.Event()  # made in the loop that serves
@@ -170,9 +179,13 @@ def json_error(status: int, message: str) -> web.Response:
 
 
 def _failure_response(failure: Failure) -> web.Response:
-    headers = {}
+    headers = dict(failure.headers)
     if failure.retry_after is not None:
         headers["Retry-After"] = f"{failure.retry_after:g}"
+    if failure.body is not None and "Content-Type" in headers:
+        # The header exactly as given (aiohttp would add "; charset=…" to content_type).
+        return web.Response(status=failure.status or 200, body=failure.body.encode(),
+                            headers=headers)
     if failure.body is not None:
         content_type = failure.content_type or (
             "text/html" if failure.body.lstrip().startswith("<") else "text/plain"

@@ -46,11 +46,12 @@ def fill(path: Path) -> Path:
     """Fill the filesystem holding `path` with one file until it is full; returns it."""
     filler = path / "filler"
     chunk = b"\0" * 65536
-    with filler.open("wb") as handle:
+    # Unbuffered: nothing is left to flush on close, which would hit ENOSPC once more.
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(chunk)
-                handle.flush()
         except OSError:
             pass  # ENOSPC: the disk is full, which is the point
     return filler
+

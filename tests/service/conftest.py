@@ -21,7 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.config import ChannelConfig, Config
+from bot.config import AdminConfig, ChannelConfig, Config, StorageConfig
 from bot.errors import UpstreamError
 from bot.events import DetailsReply, Identity, Outgoing, PostTarget
 from bot.models import ChatRef, Digest, Pick, Summary
@@ -121,6 +121,9 @@ class RecordingPublisher:
         return self._send(Outgoing(reply.where, date.min, "details"), "note", None,
                           reply.paper.abstract)
 
+    async def post_notice(self, where: ChatRef, text: str) -> str:
+        return self._send(Outgoing(where, date.min, "notice"), "note", None, text)
+
     def _send(self, out: Outgoing, kind: Kind, arxiv_id: str | None, text: str) -> str:
         self.attempts += 1
         if self.attempts == self.refuse_at:
@@ -170,8 +173,10 @@ class Services:
         hf: HuggingFaceClient | None = None,
         save_emoji: str = "pushpin",
         summarizer: Summarizer | None = None,
+        admin: AdminConfig | None = None,
     ) -> Service:
-        config = Config(channels=channels or (CHANNEL,))
+        config = Config(channels=channels or (CHANNEL,), admin=admin,
+                        storage=StorageConfig(self.data_dir))
         return Service(
             config, store=self.store, hf=hf or self.hf,
             summarizer=summarizer or Summarizer(self.store),

@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 
 from adapters.console.adapter import PROMPT, ConsoleAdapter
-from bot.config import ChannelConfig
+from bot.alerts import AdminAlerts
+from bot.config import AdminConfig, ChannelConfig
 from bot.events import Identity, Outgoing
 from bot.models import ChatRef
 from tests.fakes.hf_server import FakeHuggingFace
@@ -207,3 +208,13 @@ async def test_a_full_disk_under_the_history_does_not_stop_the_console(
         await adapter.close()
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert (numbers, out.getvalue(), len(warned)) == (["1", "2"], "[1] one\n[2] two\n", 1)
+
+
+async def test_an_admin_alert_in_the_terminal_is_one_numbered_line(
+    console: Make, services: Services, tmp_path: Path) -> None:
+    out = io.StringIO()
+    adapter = console(out, banner=False)
+    alerts = AdminAlerts(AdminConfig(), clock=services.clock)
+    assert alerts.attach(await adapter.connect(), adapter)
+    await alerts.open("paused:#papers", "#papers is paused")
+    assert out.getvalue() == "[1] Paperboy needs attention: #papers is paused\n"

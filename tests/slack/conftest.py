@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,8 +25,11 @@ import pytest_asyncio
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.adapter import Pacer, SlackAdapter
-from bot.config import SlackConfig
+from bot.alerts import AdminAlerts
+from bot.config import AdminConfig, ChannelConfig, SlackConfig
 from bot.events import Identity
+from bot.running import connect_all, schedule_posts
+from bot.schedule import DEFAULT_GRACE, DailyScheduler
 from bot.service import Service
 from tests.fakes.slack_api import FakeSlack
 from tests.service import conftest as service_setup
@@ -161,3 +165,49 @@ async def running(services: Services, fake_slack: FakeSlack) -> AsyncIterator[Ru
     started = await start(services.make(), fake_slack)
     yield started
     await started.stop()
+
+
+@dataclass
+class ScheduledBot:
+    """The bot as `paperboy run` assembles it for Slack (bot.running: connect, the [admin]
+    channel found, the scheduler of every post watched for incidents), with the test's
+    clock: `at(when)` moves it and runs what is due, as the scheduler's timer would."""
+
+    adapter: SlackAdapter
+    fake: FakeSlack
+    clock: Any
+    alerts: AdminAlerts
+    scheduler: DailyScheduler
+    task: asyncio.Future[None]
+
+    async def at(self, when: datetime) -> None:
+        self.clock.now = when
+        await self.scheduler.run_due()
+
+    def said(self, channel: str) -> list[str]:
+        """The text of every message in a channel, oldest first."""
+        return [m["text"] for m in self.fake.posted(channel)]
+
+    async def stop(self) -> None:
+        await self.scheduler.shutdown()
+        await self.adapter.close()
+        await self.task
+
+
+async def start_scheduled(
+    services: Services, fake: FakeSlack, *channels: ChannelConfig,
+    admin: AdminConfig | None, grace: timedelta = DEFAULT_GRACE, **service_options: Any,
+) -> ScheduledBot:
+    """Connect, find the admin channel, start the scheduler (its catch-up included).
+    `service_options` go to `Services.make` (an arXiv client, a searcher)."""
+    service = services.make(*channels, admin=admin, **service_options)
+    adapter = make_adapter(service, fake)
+    alerts = AdminAlerts.from_config(service.config, services.clock, services.store)
+    await alerts.restore()
+    targets = await connect_all(service, [adapter], alerts)
+    task = asyncio.ensure_future(adapter.run())
+    await adapter.serving.wait()
+    scheduler = schedule_posts(service, targets, alerts, store=services.store,
+                               clock=services.clock, grace=grace)
+    await scheduler.start()
+    return ScheduledBot(adapter, fake, services.clock, alerts, scheduler, task)
