@@ -19,8 +19,10 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
+from bot import requestid
 from bot.config import ChannelConfig
 from bot.events import ChatAdapter, PostTarget
+from bot.health import HealthMonitor
 from bot.schedule import DEFAULT_GRACE, DailyScheduler
 from bot.service import Service
 from bot.store import Store
@@ -29,12 +31,14 @@ log = logging.getLogger(__name__)
 
 
 async def connect_all(
-    service: Service, adapters: Sequence[ChatAdapter]
+    service: Service, adapters: Sequence[ChatAdapter], health: HealthMonitor | None = None
 ) -> list[PostTarget]:
     """Connect every adapter; return the configured channels they serve, as post targets."""
     identities = await asyncio.gather(*(adapter.connect() for adapter in adapters))
     targets: list[PostTarget] = []
     for adapter, identity in zip(adapters, identities, strict=True):
+        if health is not None:
+            health.connected(adapter, identity)
         served = identity.targets(service.config.channels, adapter)
         log.info("connected to %s as team %s (%d configured channels)",
                  identity.platform, identity.team, len(served))
@@ -55,14 +59,36 @@ async def serve(
     store: Store,
     clock: Callable[[], datetime] | None = None,
     grace: timedelta = DEFAULT_GRACE,
+    health: HealthMonitor | None = None,
 ) -> None:
     """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
-    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM)."""
-    targets = await connect_all(service, adapters)
+    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM). `health`, when
+    given, is kept told what /healthz and `paperboy status` report."""
+    health = health or HealthMonitor(None)
+    beating = asyncio.ensure_future(health.run())
+    service.candidates.fetch_listeners.append(health.fetched)
+    try:
+        await _serve(service, adapters, store=store, clock=clock, grace=grace, health=health)
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+
+
+async def _serve(
+    service: Service,
+    adapters: Sequence[ChatAdapter],
+    *,
+    store: Store,
+    clock: Callable[[], datetime] | None,
+    grace: timedelta,
+    health: HealthMonitor,
+) -> None:
+    targets = await connect_all(service, adapters, health)
     by_name = {target.channel.name: target for target in targets}
 
     async def post(channel: ChannelConfig, day: date) -> object:
-        return await service.poster.post(by_name[channel.name], day)
+        with requestid.new_request("post-"):
+            return await service.poster.post(by_name[channel.name], day)
 
     scheduler = DailyScheduler(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
@@ -71,6 +97,9 @@ async def serve(
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     stop = asyncio.ensure_future(service.poster.stopping.wait())
+    for adapter, run in zip(adapters, runs, strict=True):
+        run.add_done_callback(lambda _, adapter=adapter: health.stopped_serving(adapter))
+    health.watch_schedule(scheduler.next_runs)
     try:
         await scheduler.start()
         done, _ = await asyncio.wait([*runs, stop], return_when=asyncio.FIRST_COMPLETED)
@@ -78,6 +107,7 @@ async def serve(
             finished.result()  # an adapter that failed says why
     finally:
         service.poster.stopping.set()
+        health.stop()
         for task in (*runs, stop, warming):
             task.cancel()
         await asyncio.gather(*runs, stop, warming, return_exceptions=True)
