@@ -43,7 +43,7 @@ def secret_values(env: Mapping[str, str], names: Iterable[str] = ()) -> list[str
         value.strip() for name, value in env.items()
         if (name in wanted or _SECRET_NAME.search(name)) and len(value.strip()) >= _MIN_SECRET
     }
-    return sorted(values, key=len, reverse=True)
+    return sorted(values, key=lambda value: (-len(value), value))
 
 
 class _Redacting(logging.Formatter):

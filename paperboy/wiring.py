@@ -33,7 +33,7 @@ log = logging.getLogger("paperboy")
 
 # Seconds a stop may take before the process exits regardless: under the 10 s a container
 # runtime waits between SIGTERM and SIGKILL.
-SHUTDOWN_LIMIT = 9.0
+SHUTDOWN_LIMIT = 8.0
 EXIT_STOPPED = 130
 
 # Where the console kept its message counter before it had a history file.
