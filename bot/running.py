@@ -60,15 +60,18 @@ async def serve(
     clock: Callable[[], datetime] | None = None,
     grace: timedelta = DEFAULT_GRACE,
     health: HealthMonitor | None = None,
+    scheduled: Callable[[DailyScheduler], object] | None = None,
 ) -> None:
     """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
     a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM). `health`, when
-    given, is kept told what /healthz and `paperboy status` report."""
+    given, is kept told what /healthz and `paperboy status` report; `scheduled` is handed the
+    started scheduler (a test or benchmark that moves `clock` calls its `run_due`)."""
     health = health or HealthMonitor(None)
     beating = asyncio.ensure_future(health.run())
     service.candidates.fetch_listeners.append(health.fetched)
     try:
-        await _serve(service, adapters, store=store, clock=clock, grace=grace, health=health)
+        await _serve(service, adapters, store=store, clock=clock, grace=grace, health=health,
+                     scheduled=scheduled)
     finally:
         beating.cancel()
         await asyncio.gather(beating, return_exceptions=True)
@@ -82,6 +85,7 @@ async def _serve(
     clock: Callable[[], datetime] | None,
     grace: timedelta,
     health: HealthMonitor,
+    scheduled: Callable[[DailyScheduler], object] | None,
 ) -> None:
     targets = await connect_all(service, adapters, health)
     by_name = {target.channel.name: target for target in targets}
@@ -102,6 +106,8 @@ async def _serve(
     health.watch_schedule(scheduler.next_runs)
     try:
         await scheduler.start()
+        if scheduled is not None:
+            scheduled(scheduler)
         done, _ = await asyncio.wait([*runs, stop], return_when=asyncio.FIRST_COMPLETED)
         for finished in done:
             finished.result()  # an adapter that failed says why
