@@ -66,6 +66,7 @@ class HealthMonitor:
         self.last_fetch_failed: datetime | None = None
         self.last_fetch_error: str | None = None
         self.stopping = False
+        self.stopped: datetime | None = None
         self._changed = asyncio.Event()
         self._write_warned = False
 
@@ -98,6 +99,11 @@ class HealthMonitor:
         self.stopping = True
         self._changed.set()
 
+    async def close(self) -> None:
+        """Write the last report, marked stopped, for `paperboy status` to find."""
+        self.stopped = self._clock()
+        await self._write()
+
     # --- what it reports ------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -117,6 +123,7 @@ class HealthMonitor:
             "started_at": _iso(self.started),
             "heartbeat": _iso(self.heartbeat),
             "stopping": self.stopping,
+            "stopped_at": _iso(self.stopped),
             "adapters": adapters,
             "last_fetch": {
                 "ok_at": _iso(self.last_fetch_ok),
@@ -158,11 +165,15 @@ def judge(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     Pure; `paperboy status` judges a status file read later with the same rules."""
     problems: list[str] = []
     beat = _parse(report.get("heartbeat"))
-    if beat is None or now - beat > STALE_HEARTBEAT:
-        age = "never" if beat is None else f"{int((now - beat).total_seconds())} s ago"
-        problems.append(f"no heartbeat since {age}: the bot is stuck or not running")
-    if report.get("stopping"):
-        problems.append("the bot is stopping")
+    if report.get("stopped_at"):
+        # A bot that stopped cleanly has no heartbeat to wait for.
+        problems.append(f"the bot stopped at {report['stopped_at']}")
+    else:
+        if beat is None or now - beat > STALE_HEARTBEAT:
+            age = "never" if beat is None else f"{int((now - beat).total_seconds())} s ago"
+            problems.append(f"no heartbeat since {age}: the bot is stuck or not running")
+        if report.get("stopping"):
+            problems.append("the bot is stopping")
     problems += [
         f"{a['platform']} (team {a['team']}) is not connected"
         for a in report.get("adapters", ()) if not a.get("connected")

@@ -75,6 +75,7 @@ async def serve(
     finally:
         beating.cancel()
         await asyncio.gather(beating, return_exceptions=True)
+        await health.close()
 
 
 async def _serve(

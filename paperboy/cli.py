@@ -48,7 +48,7 @@ from bot.service import Service, describe_outcome
 from bot.summarize import instant_summary
 from paperboy import jsonshape
 from paperboy.health import health_endpoint
-from paperboy.logs import LogFormat, setup_logging
+from paperboy.logs import LogFormat, mask_variables, setup_logging
 from paperboy.parser import build_parser
 from paperboy.wiring import (
     address,
@@ -337,7 +337,9 @@ async def cmd_config_check(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> Config:
     path = find_config_path(args.config, os.environ, Path.cwd())
-    return load_config(path, os.environ)
+    config = load_config(path, os.environ)
+    mask_variables([config.summaries.api_key_env] if config.summaries.api_key_env else [])
+    return config
 
 
 def _select_channels(config: Config, name: str | None) -> list[ChannelConfig]:

@@ -51,6 +51,10 @@ class _Redacting(logging.Formatter):
         super().__init__(fmt)
         self._secrets = list(secrets)
 
+    def add(self, secrets: Iterable[str]) -> None:
+        merged = set(self._secrets) | set(secrets)
+        self._secrets = sorted(merged, key=lambda value: (-len(value), value))
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
@@ -58,6 +62,15 @@ class _Redacting(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
+
+
+def mask_variables(names: Iterable[str], env: Mapping[str, str] | None = None) -> None:
+    """Also mask the values of these variables (the LLM key variable the config names,
+    known only once the config is read) in every line logged from now on."""
+    extra = secret_values(os.environ if env is None else env, names)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, _Redacting):
+            handler.formatter.add(extra)
 
 
 class TextFormatter(_Redacting):
@@ -128,4 +141,4 @@ def setup_logging(
 
 
 __all__ = ["LOG_FORMATS", "MASK", "JsonFormatter", "LogFormat", "TextFormatter",
-           "secret_values", "setup_logging"]
+           "mask_variables", "secret_values", "setup_logging"]

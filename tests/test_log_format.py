@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot import requestid
-from paperboy.logs import MASK, secret_values, setup_logging
+from paperboy.logs import MASK, mask_variables, secret_values, setup_logging
 
 TOKEN = "xoxb-2026-0000-logFormatTestValue"
 
@@ -87,3 +87,11 @@ def test_secrets_are_found_by_variable_name() -> None:
 def test_a_named_variable_is_masked_whatever_its_name() -> None:
     assert secret_values({"LLM_ACCESS": "value-of-the-key"}, ["LLM_ACCESS"]) == [
         "value-of-the-key"]
+
+
+def test_variable_named_by_the_config_is_masked_once_known(stream: io.StringIO) -> None:
+    env = {"LLM_ACCESS": "value-of-the-llm-key"}
+    setup_logging(logging.INFO, "text", stream=stream, env=env)
+    mask_variables(["LLM_ACCESS"], env)
+    logging.getLogger("bot.test").info("key %s", env["LLM_ACCESS"])
+    assert "value-of-the-llm-key" not in stream.getvalue()

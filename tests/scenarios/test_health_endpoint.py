@@ -184,7 +184,9 @@ async def test_status_after_ctrl_c_says_the_bot_stopped(
     assert await bot.interrupt() == 130
     run = await paperboy("--config", str(tmp_path / "config.toml"), "status", "--json")
     report = json.loads(run.stdout)
-    assert (run.returncode, report["stopping"]) == (1, True)
+    assert (run.returncode, report["stopping"], report["stopped_at"] is not None) == (
+        1, True, True)
+    assert report["problems"][0].startswith("the bot stopped at")
 
 
 async def test_status_without_a_running_bot_says_so(
