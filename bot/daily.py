@@ -236,7 +236,6 @@ class CandidateCache:
                 await self._index(fetched.papers)
             return fetched
 
-
     def _tell(self, error: BaseException | None) -> None:
         for listener in self.fetch_listeners:
             listener(error)

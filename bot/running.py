@@ -9,6 +9,8 @@ reported in one line and not posted.
 Stop (end of input, Ctrl-C, SIGTERM): posts stop between messages (the one in flight is
 finished and recorded), the scheduler stops, each adapter closes, then the service (which
 commits what is queued for the search index).
+Health (bot.health): the monitor hears of each connection, the schedule, each fetch and the
+stop, and keeps its heartbeat and status file going while the bot serves.
 Imports no adapter: the `paperboy` command builds them and hands them in.
 """
 
