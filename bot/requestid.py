@@ -16,6 +16,15 @@ from contextvars import ContextVar
 current: ContextVar[str | None] = ContextVar("paperboy_request_id", default=None)
 
 
+def begin(prefix: str = "") -> str:
+    """Give the rest of the current task a fresh id: an adapter runs each event in a task of
+    its own, so its own lines after the service answered (rendering, the reply's delivery)
+    carry the id too, and the next event's task starts without one."""
+    rid = prefix + secrets.token_hex(4)
+    current.set(rid)
+    return rid
+
+
 @contextmanager
 def new_request(prefix: str = "") -> Iterator[str]:
     """Give what runs inside a fresh id (8 hex digits, after `prefix`); restore the outer
@@ -28,4 +37,4 @@ def new_request(prefix: str = "") -> Iterator[str]:
         current.reset(token)
 
 
-__all__ = ["current", "new_request"]
+__all__ = ["begin", "current", "new_request"]

@@ -105,10 +105,10 @@ class Service:
     async def handle_command(self, event: CommandEvent) -> Reply:
         """Run one `/papers` command, typed (`event.command`) or as text, under a request id
         that every log line it causes carries."""
-        with requestid.new_request():
-            log.debug("command from %s in %s: %s", event.user, event.where.channel,
-                      type(event.command).__name__ if event.command else "text")
-            return await self._handle_command(event)
+        requestid.begin()
+        log.debug("command from %s in %s: %s", event.user, event.where.channel,
+                  type(event.command).__name__ if event.command else "text")
+        return await self._handle_command(event)
 
     async def _handle_command(self, event: CommandEvent) -> Reply:
         if self.poster.stopping.is_set():
@@ -221,8 +221,8 @@ class Service:
         """Save or unsave by reaction. `Ignored` when the reaction is not the bot's to handle:
         another emoji, the bot's own reaction (`bot_user`, from the adapter's identity), or
         a message that is not a paper the bot posted."""
-        with requestid.new_request():
-            return await self._handle_reaction(event, bot_user=bot_user)
+        requestid.begin()
+        return await self._handle_reaction(event, bot_user=bot_user)
 
     async def _handle_reaction(self, event: ReactionEvent, *, bot_user: str | None) -> Reply:
         if bot_user is not None and event.user == bot_user:

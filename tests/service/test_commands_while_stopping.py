@@ -1,5 +1,6 @@
 """Commands that arrive while the bot is stopping get a clear one-line refusal; each command
-and reaction runs under its own request id, which its log lines carry."""
+and reaction runs under its own request id, which its log lines (and the adapter's after
+it, in the same task) carry."""
 
 from __future__ import annotations
 
@@ -54,4 +55,9 @@ async def test_each_command_logs_under_its_own_request_id(
     finally:
         logging.getLogger("bot.service").removeHandler(recorder)
     assert len(seen) == 2 and None not in seen and seen[0] != seen[1]
-    assert requestid.current.get() is None  # the id does not outlive its command
+    # The rest of the event's task (the adapter's rendering and reply) keeps the id.
+    assert requestid.current.get() == seen[1]
+
+
+async def test_next_event_in_a_new_task_starts_with_no_id() -> None:
+    assert requestid.current.get() is None
