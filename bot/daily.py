@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from bot import picks
 from bot.config import ChannelConfig, Config
-from bot.errors import StoreError
+from bot.errors import StoreError, UpstreamError
 from bot.models import ChatRef, Digest, Paper, SavedPaper
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
@@ -228,6 +228,8 @@ class CandidateCache:
         self._index = index
         self._cached: dict[date, tuple[datetime, Candidates]] = {}
         self._lock = asyncio.Lock()
+        # Told how each upstream fetch ended (None: it succeeded); health watches this.
+        self.fetch_listeners: list[Callable[[BaseException | None], None]] = []
 
     async def get(self, day: date, today: date) -> Candidates:
         """`day`'s candidates; `today` is the asking channel's local date (arXiv new
@@ -237,15 +239,24 @@ class CandidateCache:
             cached = self._cached.get(day)
             if cached is not None and now - cached[0] < CANDIDATES_TTL:
                 return cached[1]
-            fetched = await fetch_candidates(
-                day, self._config.channels, hf=self._hf, arxiv=self._arxiv,
-                arxiv_categories=self._config.arxiv.categories, today=today,
-                store=self._store,
-            )
+            try:
+                fetched = await fetch_candidates(
+                    day, self._config.channels, hf=self._hf, arxiv=self._arxiv,
+                    arxiv_categories=self._config.arxiv.categories, today=today,
+                    store=self._store,
+                )
+            except UpstreamError as exc:
+                self._tell(exc)
+                raise
+            self._tell(None)
             self._cached = {day: (now, fetched)}
             if self._index is not None and fetched.papers:
                 await self._index(fetched.papers)
             return fetched
+
+    def _tell(self, error: BaseException | None) -> None:
+        for listener in self.fetch_listeners:
+            listener(error)
 
 
 def _why_no_candidates(day: date) -> str:

@@ -9,6 +9,8 @@ reported in one line and not posted.
 Stop (end of input, Ctrl-C, SIGTERM): posts stop between messages (the one in flight is
 finished and recorded), the scheduler stops, each adapter closes, then the service (which
 commits what is queued for the search index).
+Health (bot.health): the monitor hears of each connection, the schedule, each fetch and the
+stop, and keeps its heartbeat and status file going while the bot serves.
 Imports no adapter: the `paperboy` command builds them and hands them in.
 """
 
@@ -19,9 +21,11 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
+from bot import requestid
 from bot.alerts import AdminAlerts
 from bot.config import ChannelConfig
 from bot.events import ChatAdapter, PostTarget
+from bot.health import HealthMonitor
 from bot.schedule import DEFAULT_GRACE, DailyScheduler
 from bot.service import Service
 from bot.store import Store
@@ -30,7 +34,10 @@ log = logging.getLogger(__name__)
 
 
 async def connect_all(
-    service: Service, adapters: Sequence[ChatAdapter], alerts: AdminAlerts | None = None
+    service: Service,
+    adapters: Sequence[ChatAdapter],
+    alerts: AdminAlerts | None = None,
+    health: HealthMonitor | None = None,
 ) -> list[PostTarget]:
     """Connect every adapter; return the configured channels they serve, as post targets.
     `alerts` learns which connection serves the [admin] channel."""
@@ -39,6 +46,8 @@ async def connect_all(
     for adapter, identity in zip(adapters, identities, strict=True):
         if alerts is not None:
             alerts.attach(identity, adapter)
+        if health is not None:
+            health.connected(adapter, identity)
         served = identity.targets(service.config.channels, adapter)
         log.info("connected to %s as team %s (%d configured channels)",
                  identity.platform, identity.team, len(served))
@@ -59,24 +68,56 @@ async def serve(
     store: Store,
     clock: Callable[[], datetime] | None = None,
     grace: timedelta = DEFAULT_GRACE,
+    health: HealthMonitor | None = None,
+    scheduled: Callable[[DailyScheduler], object] | None = None,
 ) -> None:
     """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
-    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM)."""
+    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM). `health`, when
+    given, is kept told what /healthz and `paperboy status` report; `scheduled` is handed the
+    started scheduler (a test or benchmark that moves `clock` calls its `run_due`)."""
+    health = health or HealthMonitor(None)
+    beating = asyncio.ensure_future(health.run())
+    service.candidates.fetch_listeners.append(health.fetched)
+    try:
+        await _serve(service, adapters, store=store, clock=clock, grace=grace, health=health,
+                     scheduled=scheduled)
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+        await health.close()
+
+
+async def _serve(
+    service: Service,
+    adapters: Sequence[ChatAdapter],
+    *,
+    store: Store,
+    clock: Callable[[], datetime] | None,
+    grace: timedelta,
+    health: HealthMonitor,
+    scheduled: Callable[[DailyScheduler], object] | None,
+) -> None:
     alerts = AdminAlerts.from_config(service.config, clock, store)
     await alerts.restore()
-    targets = await connect_all(service, adapters, alerts)
+    targets = await connect_all(service, adapters, alerts, health)
     alerts.report_unattached()
     scheduler = schedule_posts(service, targets, alerts, store=store, clock=clock, grace=grace)
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     stop = asyncio.ensure_future(service.poster.stopping.wait())
+    for adapter, run in zip(adapters, runs, strict=True):
+        run.add_done_callback(lambda _, adapter=adapter: health.stopped_serving(adapter))
+    health.watch_schedule(scheduler.next_runs)
     try:
         await scheduler.start()
+        if scheduled is not None:
+            scheduled(scheduler)
         done, _ = await asyncio.wait([*runs, stop], return_when=asyncio.FIRST_COMPLETED)
         for finished in done:
             finished.result()  # an adapter that failed says why
     finally:
         service.poster.stopping.set()
+        health.stop()
         for task in (*runs, stop, warming):
             task.cancel()
         await asyncio.gather(*runs, stop, warming, return_exceptions=True)
@@ -100,8 +141,9 @@ def schedule_posts(
     by_name = {target.channel.name: target for target in targets}
 
     async def post(channel: ChannelConfig, day: date) -> object:
-        return await alerts.watch_post(channel.name,
-                                       service.poster.post(by_name[channel.name], day))
+        with requestid.new_request("post-"):
+            return await alerts.watch_post(channel.name,
+                                           service.poster.post(by_name[channel.name], day))
 
     async def prefetch(channels: Sequence[ChannelConfig], day: date) -> object:
         return await service.prefetch_summaries([by_name[c.name] for c in channels], day)

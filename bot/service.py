@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 
-from bot import commands, daily, export
+from bot import commands, daily, export, requestid
 from bot.config import ChannelConfig, Config
 from bot.errors import (
     InvalidPaperId,
@@ -64,6 +64,9 @@ EMOJI_CHARS = {"pushpin": "📌", "round_pushpin": "📍", "bookmark": "🔖", "
                "bookmark_tabs": "📑", "books": "📚"}
 
 
+STOPPING_NOTICE = "Paperboy is restarting: try again in a minute."
+
+
 class Service:
     """One instance per running bot, shared by every adapter it serves."""
 
@@ -101,7 +104,17 @@ class Service:
     # --- commands -------------------------------------------------------------------------
 
     async def handle_command(self, event: CommandEvent) -> Reply:
-        """Run one `/papers` command, typed (`event.command`) or as text."""
+        """Run one `/papers` command, typed (`event.command`) or as text, under a request id
+        that every log line it causes carries."""
+        requestid.begin()
+        log.debug("command from %s in %s: %s", event.user, event.where.channel,
+                  type(event.command).__name__ if event.command else "text")
+        return await self._handle_command(event)
+
+    async def _handle_command(self, event: CommandEvent) -> Reply:
+        if self.poster.stopping.is_set():
+            # Stopping takes seconds; a command started now could be cut off mid-reply.
+            return NoticeReply(STOPPING_NOTICE)
         if event.command is not None:
             return await self.run_command(event.where, event.user, event.command)
         try:
@@ -209,6 +222,10 @@ class Service:
         """Save or unsave by reaction. `Ignored` when the reaction is not the bot's to handle:
         another emoji, the bot's own reaction (`bot_user`, from the adapter's identity), or
         a message that is not a paper the bot posted."""
+        requestid.begin()
+        return await self._handle_reaction(event, bot_user=bot_user)
+
+    async def _handle_reaction(self, event: ReactionEvent, *, bot_user: str | None) -> Reply:
         if bot_user is not None and event.user == bot_user:
             return Ignored("that is my own reaction")
         if normalise_emoji(event.emoji) != self.save_emoji:

@@ -39,14 +39,18 @@ from bot.errors import (
     UserInputError,
 )
 from bot.events import ChatAdapter, SearchHitView, SearchReply
+from bot.health import STATUS_FILE, HealthMonitor, judge, read_status
+from bot.health import describe as describe_status
 from bot.running import serve
-from bot.runtime import open_runtime
+from bot.runtime import Runtime, open_runtime
 from bot.schedule import local_today
 from bot.search import backfill, open_index, rebuild_index
-from bot.service import describe_outcome
+from bot.service import Service, describe_outcome
 from bot.sources.http import make_client
 from bot.summaries import instant_summary, probe
 from paperboy import jsonshape
+from paperboy.health import health_endpoint
+from paperboy.logs import LogFormat, mask_variables, setup_logging
 from paperboy.parser import build_parser
 from paperboy.wiring import (
     address,
@@ -69,7 +73,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_HANDLERS)
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose, args.debug)
+    _setup_logging(args.verbose, args.debug, args.log_format)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
@@ -264,8 +268,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
             adapters.append(await console_adapter(
                 rt, service, channel, lines=stdin_lines(asyncio.get_running_loop())))
-        with stop_on_signals(service) as signalled:
-            await serve(service, adapters, store=rt.store)
+        signalled = await _serve_bot(rt, service, adapters)
     return EXIT_STOPPED if signalled else EXIT_OK
 
 
@@ -278,9 +281,30 @@ async def _run_chat(config: Config, platforms: Sequence[str]) -> int:
             adapters.append(slack_adapter(rt.config, service))
         if "discord" in platforms:
             adapters.append(discord_adapter(service))
-        with stop_on_signals(service) as signalled:
-            await serve(service, adapters, store=rt.store)
+        signalled = await _serve_bot(rt, service, adapters)
     return EXIT_STOPPED if signalled else EXIT_OK
+
+
+async def _serve_bot(rt: Runtime, service: Service, adapters: Sequence[ChatAdapter]) -> bool:
+    """Serve until stopped, with /healthz when configured and status.json for `paperboy
+    status`; True when a signal stopped it."""
+    monitor = HealthMonitor(rt.config.storage.path)
+    async with health_endpoint(rt.config.health, monitor):
+        with stop_on_signals(service) as signalled:
+            await serve(service, adapters, store=rt.store, health=monitor)
+    return bool(signalled)
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    config = _config(args)
+    report = read_status(config.storage.path)
+    if report is None:
+        print(f"paperboy: no status in {config.storage.path / STATUS_FILE}: the bot has not "
+              "run with this data directory (start it with `paperboy run`)", file=sys.stderr)
+        return EXIT_FAILED
+    report = judge(report, datetime.now(UTC))
+    print(json.dumps(report, indent=2) if args.json else describe_status(report))
+    return EXIT_OK if report["healthy"] else EXIT_FAILED
 
 
 async def cmd_discord_invite(args: argparse.Namespace) -> int:
@@ -349,7 +373,9 @@ async def cmd_summaries_test(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> Config:
     path = find_config_path(args.config, os.environ, Path.cwd())
-    return load_config(path, os.environ)
+    config = load_config(path, os.environ)
+    mask_variables([config.summaries.api_key_env] if config.summaries.api_key_env else [])
+    return config
 
 
 def _select_channels(config: Config, name: str | None) -> list[ChannelConfig]:
@@ -379,20 +405,15 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[str], None]]:
         yield lambda message: status.update(f"{message}…")
 
 
-def _setup_logging(verbose: bool, debug: bool) -> None:
+def _setup_logging(verbose: bool, debug: bool, log_format: LogFormat = "text") -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if not debug:
-        # httpx logs every request URL at INFO; useful only when debugging.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    setup_logging(level, log_format)
 
 
 _HANDLERS = {
     "digest": cmd_digest, "search": cmd_search, "backfill": cmd_backfill,
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
-    "config_check": cmd_config_check, "discord_invite": cmd_discord_invite,
+    "config_check": cmd_config_check, "status": cmd_status, "discord_invite": cmd_discord_invite,
     "discord_sync": cmd_discord_sync, "summaries_test": cmd_summaries_test,
 }
 

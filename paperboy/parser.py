@@ -32,6 +32,10 @@ def common_options(default: object) -> argparse.ArgumentParser:
         "--debug", action="store_true", default=default or False,
         help="debug logs and tracebacks",
     )
+    options.add_argument(
+        "--log-format", choices=("text", "json"), default=default or "text",
+        help="logs as plain text (default) or one JSON object per line",
+    )
     return options
 
 
@@ -86,6 +90,16 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     )
     run.add_argument("--console", action="store_true", help="run in the terminal")
     run.set_defaults(handler=handlers["run"])
+
+    status = sub.add_parser(
+        "status", parents=[common], help="is the running bot well? (reads its status file)",
+        description="Show what the running bot last reported: its heartbeat, each chat "
+        "connection, the last fetch of papers, the next post per channel and the paused "
+        "channels. Reads <data>/status.json only: the bot is not disturbed. Exit status 0 "
+        "when healthy, 1 when not or not running.",
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(handler=handlers["status"])
 
     post = sub.add_parser(
         "post", parents=[common], help="run one channel's daily post now (once per day)",

@@ -31,29 +31,50 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("paperboy")
 
+# Seconds a stop may take before the process exits regardless: under the 10 s a container
+# runtime waits between SIGTERM and SIGKILL.
+SHUTDOWN_LIMIT = 8.0
+EXIT_STOPPED = 130
+
 # Where the console kept its message counter before it had a history file.
 LEGACY_COUNTER_KEY = "console:next_message"
 
 
 @contextmanager
-def stop_on_signals(service: Service) -> Iterator[list[int]]:
+def stop_on_signals(
+    service: Service, limit: float = SHUTDOWN_LIMIT
+) -> Iterator[list[int]]:
     """Ctrl-C and SIGTERM ask the bot to stop between messages instead of killing it
-    mid-message: the post in flight finishes its message and records it. Yields the
-    signals received."""
+    mid-message: the post in flight finishes its message and records it, commands are
+    refused, connections close. A stop that takes longer than `limit` seconds (an upstream
+    hanging) ends the process anyway, as a container's SIGKILL would: every durable write is
+    atomic and a message of unknown fate is settled at the next start, so nothing is lost.
+    Yields the signals received."""
     loop = asyncio.get_running_loop()
     signalled: list[int] = []
+    deadline: list[asyncio.TimerHandle] = []
+
+    def give_up() -> None:
+        log.error("still stopping after %.0f s: exiting now; the next start settles what "
+                  "was in flight", limit)
+        logging.shutdown()
+        os._exit(EXIT_STOPPED)
 
     def stop(signum: int) -> None:
         signalled.append(signum)
         log.warning("stopping (%s): finishing the message being sent",
                     signal.Signals(signum).name)
         service.poster.stopping.set()
+        if not deadline:
+            deadline.append(loop.call_later(limit, give_up))
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop, signum)
     try:
         yield signalled
     finally:
+        # The deadline stays armed: closing the runtime after this block is part of the
+        # stop it bounds. It dies with the event loop when the command returns in time.
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 

@@ -199,6 +199,17 @@ class DiscordAdapter:
     async def close(self) -> None:
         await self.client.close()
 
+    @property
+    def connected(self) -> bool:
+        """The gateway is open now (discord.py reconnects by itself; health reports it)."""
+        ws = self.client.ws
+        return not self.client.is_closed() and ws is not None and ws.open
+
+    @property
+    def paused(self) -> dict[str, str]:
+        """Channel id → why posting there stopped (a missing permission), for health."""
+        return dict(self._paused)
+
     # --- events in ------------------------------------------------------------------------
 
     async def run_command(self, interaction: discord.Interaction, share: bool,

@@ -216,6 +216,23 @@ class SlackAdapter:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
+    @property
+    def connected(self) -> bool:
+        """Serving or about to: not closed, and in Socket Mode the socket still open."""
+        if self._stopped.is_set():
+            return False
+        if self._socket is None:
+            return True
+        client = self._socket.client
+        session = client.current_session
+        return not client.closed and not client.stale and session is not None \
+            and not session.closed
+
+    @property
+    def paused(self) -> dict[str, str]:
+        """Channel id → Slack's error that paused posting there, for health."""
+        return dict(self._paused)
+
     async def _http_request(self, request: web.Request) -> web.Response:
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)

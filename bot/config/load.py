@@ -17,7 +17,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.config.schema import DEFAULT_FILE, ENV_CONFIG, ENV_DATA, Config, StorageConfig
+from bot.config.schema import (
+    DEFAULT_FILE,
+    ENV_CONFIG,
+    ENV_DATA,
+    ENV_HEALTH_HOST,
+    ENV_HEALTH_PORT,
+    Config,
+    HealthConfig,
+    StorageConfig,
+)
 from bot.config.validate import build_config
 from bot.errors import ConfigError
 
@@ -63,11 +72,25 @@ def _existing(path: Path, how: str) -> Path:
 
 
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
+    config = _apply_health_env(config, env)
     data = env.get(ENV_DATA, "").strip()
     if not data:
         return config
     # Relative to where the command runs, as any path typed in a shell is.
     return replace(config, storage=StorageConfig(path=Path(data).expanduser().absolute()))
+
+
+def _apply_health_env(config: Config, env: Mapping[str, str]) -> Config:
+    # The container image listens for its HEALTHCHECK without a config file.
+    port_text = env.get(ENV_HEALTH_PORT, "").strip()
+    host = env.get(ENV_HEALTH_HOST, "").strip() or config.health.host
+    port = config.health.port
+    if port_text:
+        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            raise ConfigError(f"expected a port from 0 to 65535, got '{port_text}'",
+                              key=f"${ENV_HEALTH_PORT}")
+        port = int(port_text)
+    return replace(config, health=HealthConfig(port=port, host=host))
 
 
 def _parse(path: Path, file: str) -> dict[str, Any]:

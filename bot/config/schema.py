@@ -21,6 +21,8 @@ ON_EMPTY: tuple[str, ...] = get_args(OnEmpty)
 
 ENV_CONFIG = "PAPERBOY_CONFIG"
 ENV_DATA = "PAPERBOY_DATA"
+ENV_HEALTH_PORT = "PAPERBOY_HEALTH_PORT"
+ENV_HEALTH_HOST = "PAPERBOY_HEALTH_HOST"
 DEFAULT_FILE = "config.toml"
 PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
 
@@ -115,6 +117,20 @@ class AdminConfig:
 
 
 @dataclass(frozen=True)
+class HealthConfig:
+    """`GET /healthz` for a container or a load balancer (`[health]`). Off while `port` is
+    0; `$PAPERBOY_HEALTH_PORT` and `$PAPERBOY_HEALTH_HOST` override (the image sets them).
+    `host` is where it listens: the loopback by default, 0.0.0.0 to be probed from outside."""
+
+    port: int = 0
+    host: str = "127.0.0.1"
+
+    @property
+    def enabled(self) -> bool:
+        return self.port > 0
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("data")
 
@@ -126,6 +142,7 @@ class Config:
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
     admin: AdminConfig | None = None  # None: no [admin] table, incidents only in the log
     source_path: Path | None = None  # the file this came from, None for built-in defaults
@@ -142,6 +159,7 @@ SECTIONS: dict[str, type] = {
     "sources.arxiv": ArxivConfig,
     "summaries": SummariesConfig,
     "slack": SlackConfig,
+    "health": HealthConfig,
     "channels": ChannelConfig,
     "admin": AdminConfig,
 }

@@ -34,6 +34,7 @@ from bot.config.schema import (
     ArxivConfig,
     ChannelConfig,
     Config,
+    HealthConfig,
     HuggingFaceConfig,
     SlackConfig,
     StorageConfig,
@@ -195,6 +196,7 @@ def _build(root: _Table, base: Path) -> Config:
         arxiv=_arxiv(sources.table("arxiv")),
         summaries=_summaries(root.table("summaries")),
         slack=_slack(root.table("slack")),
+        health=_health(root.table("health")),
         channels=_channels(root),
         admin=_admin(root.table("admin")) if "admin" in root.data else None,
     )
@@ -286,6 +288,15 @@ def _slack(table: _Table) -> SlackConfig:
         # The client joins method names to it: keep the trailing slash `url` strips.
         api_url=table.url("api_url", default.api_url) + "/",
     )
+
+
+def _health(table: _Table) -> HealthConfig:
+    table.check_keys(_field_names(HealthConfig))
+    default = HealthConfig()
+    host = table.text("host", default.host)
+    if not host or " " in host:
+        raise table.error("host", f"expected an address to listen on like 0.0.0.0, got '{host}'")
+    return HealthConfig(port=table.integer("port", default.port, 0, 65535), host=host)
 
 
 def _channels(root: _Table) -> tuple[ChannelConfig, ...]:

@@ -55,6 +55,9 @@ class FakeSlack(FakeServer):
         self.refuse: dict[str, str] = {}
         self.bad_tokens: set[str] = set()
         self.page_size = page_size
+        # Seconds chat.postMessage takes before it lands: a message "in flight" for a test
+        # that stops the bot mid-message.
+        self.post_delay = 0.0
         self._last_ts = 0.0
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -127,6 +130,8 @@ class FakeSlack(FakeServer):
         channel = body["channel"]
         if channel in self.refuse:
             return _fail(self.refuse[channel])
+        if self.post_delay:
+            await asyncio.sleep(self.post_delay)
         message = {"ts": self._next_ts(), "user": BOT_USER, "bot_id": "B0BOT", "type": "message",
                    "text": body.get("text", ""), "blocks": _json(body.get("blocks")),
                    "metadata": _json(body.get("metadata")), "thread_ts": body.get("thread_ts"),
