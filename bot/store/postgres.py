@@ -242,6 +242,39 @@ class PostgresStore:
                 "released_at IS NULL AND lease_until < now() ORDER BY lease_until")
         return [(ChatRef(r["platform"], r["team"], r["channel"]), r["day"]) for r in rows]
 
+    async def import_post(self, record: PostRecord, *, released: bool = False) -> bool:
+        """Write a post record another store kept (`paperboy db import`), its status, owner
+        and items as they were. False when it is already here, so an import can run again."""
+        async with self._conn() as conn, conn.transaction():
+            values = (*_channel(record.channel), record.day, record.status, record.owner,
+                      record.claimed_at)
+            if released:
+                keys = sorted(f"{i.key}|{i.message_id or ''}" for i in record.items)
+                if await conn.fetchval(
+                        "SELECT true FROM posts p WHERE platform = $1 AND team = $2 AND channel "
+                        "= $3 AND day = $4 AND released_at IS NOT NULL AND (SELECT "
+                        "coalesce(array_agg(key || '|' || coalesce(message_id, '') ORDER BY "
+                        "key || '|' || coalesce(message_id, '') COLLATE \"C\"), '{}') FROM "
+                        "post_items WHERE post_id = p.id) = $5::text[] LIMIT 1",
+                        *values[:4], sorted(keys, key=lambda k: k.encode())):
+                    return False
+                post_id = await conn.fetchval(
+                    "INSERT INTO posts (platform, team, channel, day, status, owner, "
+                    "claimed_at, lease_until, released_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                    "$7, now(), now()) RETURNING id", *values)
+            else:
+                post_id = await conn.fetchval(
+                    "INSERT INTO posts (platform, team, channel, day, status, owner, "
+                    "claimed_at, lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) "
+                    "ON CONFLICT (platform, team, channel, day) WHERE released_at IS NULL "
+                    "DO NOTHING RETURNING id", *values)
+                if post_id is None:
+                    return False
+            await _upsert_items(conn, post_id, record.channel, record.items)
+            await conn.execute("INSERT INTO teams VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               record.channel.platform, record.channel.team)
+        return True
+
     async def _renew(self, conn: asyncpg.Connection, channel: ChatRef, day: date,
                      status: PostStatus | None) -> int:
         """Renew the open claim's lease (and set its status); its id, or StoreError."""
@@ -356,6 +389,17 @@ class PostgresStore:
         return sorted(setups, key=lambda s: setup_key(s.channel))
 
 
+async def upgrade_schema(url: str, *, password: str | None) -> list[tuple[int, str]]:
+    """Apply the migrations `url`'s database lacks (`paperboy db upgrade`); those applied."""
+    where = describe_url(url)
+    with _translated(where):
+        conn = await asyncpg.connect(url, password=password or None, timeout=10)
+        try:
+            return await pg_schema.upgrade(conn)
+        finally:
+            await conn.close()
+
+
 def describe_url(url: str) -> str:
     """`host:port/database` of a connection URL: what messages name (never a password)."""
     parts = urlsplit(url)
@@ -411,4 +455,4 @@ def _model_key(model: str | None) -> str:
     return "" if model is None else "=" + model
 
 
-__all__ = ["DEFAULT_LEASE", "PostgresStore", "describe_url"]
+__all__ = ["DEFAULT_LEASE", "PostgresStore", "describe_url", "upgrade_schema"]
