@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store import pg_schema
 from bot.store.tinydb import TinyDBStore
 from paperboy.cli import main
 from tests.fakes.postgres import Database
@@ -33,7 +34,7 @@ def test_upgrade_again_says_the_schema_is_up_to_date(
     main(["db", "upgrade", "--config", str(config)])
     capsys.readouterr()
     main(["db", "upgrade", "--config", str(config)])
-    assert "schema up to date (version 1)" in capsys.readouterr().out
+    assert f"schema up to date (version {pg_schema.LATEST})" in capsys.readouterr().out
 
 
 def test_import_prints_what_it_moved(tmp_path: Path, config: Path,

@@ -201,6 +201,10 @@ class SharedStore(Protocol):
     async def expired_claims(self) -> list[tuple[ChatRef, date]]:
         """Open posts whose lease ran out: their owner died mid-post."""
 
+    async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
+        """Papers any process wrote after change number `after` (0: all), and the number to
+        pass next time: how each process keeps its own search index up to date."""
+
 
 def with_items(
     record: PostRecord, items: Sequence[PostItem], status: PostStatus | None = None

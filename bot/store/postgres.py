@@ -41,6 +41,8 @@ from bot.store import _codec as codec
 # How long a claim stays its owner's without a write. A post writes after every message,
 # so only a process that died (or hangs) lets it run out; then another replica takes over.
 DEFAULT_LEASE = timedelta(minutes=2)
+# How old a paper write must be before `papers_since` hands it out (see there).
+DEFAULT_SETTLE = timedelta(seconds=2)
 
 _POST = "platform = $1 AND team = $2 AND channel = $3 AND day = $4 AND released_at IS NULL"
 
@@ -51,16 +53,18 @@ class PostgresStore:
     readonly = False
     exclusive = False  # other replicas write too: only stale claims are taken over
 
-    def __init__(self, pool: asyncpg.Pool, where: str, lease: timedelta) -> None:
+    def __init__(self, pool: asyncpg.Pool, where: str, lease: timedelta,
+                 settle: timedelta = DEFAULT_SETTLE) -> None:
         self._pool = pool
         self.where = where  # "host:port/db", for messages: never the password
         self.lease = lease
+        self.settle = settle
         self._closed = False
 
     @classmethod
     async def open(
         cls, url: str, *, password: str | None, lease: timedelta = DEFAULT_LEASE,
-        upgrade: bool = True, max_connections: int = 10,
+        upgrade: bool = True, max_connections: int = 10, settle: timedelta = DEFAULT_SETTLE,
     ) -> PostgresStore:
         """Connect (a pool of up to `max_connections`) and, with `upgrade`, apply pending
         migrations. Raises StoreError when the server cannot be reached or refuses."""
@@ -72,7 +76,7 @@ class PostgresStore:
                 server_settings={"application_name": f"paperboy {socket.gethostname()}"
                                                      f":{os.getpid()}"},
             )
-        store = cls(pool, where, lease)
+        store = cls(pool, where, lease, settle)
         try:
             async with store._conn() as conn:
                 if upgrade:
@@ -104,8 +108,9 @@ class PostgresStore:
         async with self._conn() as conn:
             await conn.execute(
                 "INSERT INTO papers (arxiv_id, data) SELECT * FROM unnest($1::text[], "
-                "$2::text[]::jsonb[]) ON CONFLICT (arxiv_id) DO UPDATE "
-                "SET data = EXCLUDED.data, updated_at = now()",
+                "$2::text[]::jsonb[]) ON CONFLICT (arxiv_id) DO UPDATE SET data = "
+                "EXCLUDED.data, updated_at = now(), seq = nextval('papers_change_seq') "
+                "WHERE papers.data IS DISTINCT FROM EXCLUDED.data",
                 list(latest), [json.dumps(codec.paper_to_dict(p)) for p in latest.values()])
 
     async def get_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
@@ -130,6 +135,18 @@ class PostgresStore:
                 return
             after = rows[-1]["arxiv_id"]
             yield [codec.paper_from_dict(row["data"]) for row in rows]
+
+    async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
+        """Papers written (by any process) after change number `after`, oldest change first,
+        at most `limit`; and the change number to pass next time."""
+        async with self._conn() as conn:
+            # Only writes older than `settle`: a write still committing may hold a lower
+            # number than one already visible, and must not be stepped over.
+            rows = await conn.fetch("SELECT seq, data FROM papers WHERE seq > $1 AND "
+                                    "updated_at <= now() - $3::interval ORDER BY seq LIMIT $2",
+                                    after, max(1, limit), self.settle)
+        last = rows[-1]["seq"] if rows else after
+        return [codec.paper_from_dict(row["data"]) for row in rows], int(last)
 
     # --- summaries (cache) ----------------------------------------------------------
     async def get_summaries(
