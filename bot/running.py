@@ -76,7 +76,9 @@ async def serve(
         # Replicas share the store: finish the posts of replicas that died, follow the
         # papers the others fetched (bot.replicas). A bug there stops the bot, loudly.
         duties = ReplicaDuties(store, service.poster, targets, index=service.index_papers)
-        runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, replica_every)))
+        # Rounds several times per lease, so a dead replica's post waits about one lease.
+        every = min(replica_every, store.lease / 4)
+        runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, every)))
     stop = asyncio.ensure_future(service.poster.stopping.wait())
     try:
         await scheduler.start()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from bot.channel_setup import ChannelSetup
@@ -189,6 +189,8 @@ class SharedStore(Protocol):
     """What a store shared by several processes (`exclusive` False) adds to `Store`: post
     claims held under a lease that every write of the post renews, and a takeover that only
     one process can win. bot.posting resumes another process's post only through it."""
+
+    lease: timedelta  # how long a claim outlives its last write
 
     async def take_over_post(
         self, channel: ChatRef, day: date, owner: str, previous_owner: str, *,
