@@ -7,9 +7,10 @@ Two kinds of data live here, and the difference decides how carefully each is ke
   set up from chat (bot.channel_setup), and small bookkeeping values (`meta`, e.g. backfill
   progress).
 
-Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs) and
-`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process). Both pass
-the same contract suite in `tests/store/test_contract.py`; a future store must too.
+Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs),
+`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process) and
+`bot.store.postgres.PostgresStore` (shared by replicas; also a `SharedStore`). All pass the
+same contract suite in `tests/store/test_contract.py`; a future store must too.
 Every method is async; implementations keep blocking I/O off the event loop.
 Called by bot.service, bot.digest, bot.schedule and bot.search — never by adapters directly.
 """
