@@ -75,7 +75,8 @@ async def serve(
     if isinstance(store, SharedStore):
         # Replicas share the store: finish the posts of replicas that died, follow the
         # papers the others fetched (bot.replicas). A bug there stops the bot, loudly.
-        duties = ReplicaDuties(store, service.poster, targets, index=service.index_papers)
+        duties = ReplicaDuties(store, service.poster, lambda: by_name.values(),
+                               index=service.index_papers)
         # Rounds several times per lease, so a dead replica's post waits about one lease.
         every = min(replica_every, store.lease / 4)
         runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, every)))
