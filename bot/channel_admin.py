@@ -108,6 +108,10 @@ class ChannelAdmin:
             source = "chat over config" if configured is not None else "chat"
         return effective_channel(where, configured, setup), source, setup
 
+    async def setups(self) -> list[ChannelSetup]:
+        """Every channel set up from chat (for the running bot's start)."""
+        return await self._store.channel_setups()
+
     async def show(self, where: ChatRef, save_emoji: str, note: str | None = None
                    ) -> SettingsReply:
         channel, source, setup = await self.channel(where)

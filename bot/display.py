@@ -79,7 +79,7 @@ def settings_text(reply: SettingsReply, name_of: Callable[[str], str] = str) -> 
                                   "one, /papers today uses the defaults."])
     lines = [
         *head,
-        f"#{channel.name}: daily post at {channel.time} {channel.timezone} on "
+        f"{_label(reply)}: daily post at {channel.time} {channel.timezone} on "
         f"{', '.join(channel.days) or 'no days'}",
         "next post: " + (reply.next_run.strftime("%a %d %b %Y %H:%M %Z")
                          if reply.next_run else "none scheduled"),
@@ -92,6 +92,12 @@ def settings_text(reply: SettingsReply, name_of: Callable[[str], str] = str) -> 
     lines.append(f"save emoji: :{reply.save_emoji}:")
     lines.append(source_line(reply, name_of))
     return "\n".join(lines)
+
+
+def _label(reply: SettingsReply) -> str:
+    # A channel set up from chat has no name of its own: its id would only confuse.
+    assert reply.channel is not None
+    return "This channel" if reply.source == "chat" else f"#{reply.channel.name}"
 
 
 def source_line(reply: SettingsReply, name_of: Callable[[str], str] = str) -> str:
