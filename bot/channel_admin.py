@@ -263,6 +263,8 @@ def _apply(setup: ChannelSetup, change: ChannelChange) -> tuple[ChannelSetup, li
             continue
         words: tuple[str, ...] = () if clear else getattr(setup, label)
         known = {w.casefold() for w in words}
+        if len(remove) > 1 and " ".join(remove).casefold() in known:
+            remove = (" ".join(remove),)  # "remove video generation" means that phrase
         words += tuple(w for w in add if w.casefold() not in known)
         missing = [w for w in remove if w.casefold() not in {k.casefold() for k in words}]
         gone = {w.casefold() for w in remove}
