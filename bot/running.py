@@ -73,7 +73,11 @@ async def serve(
     by_name = live.by_name
 
     async def post(channel: ChannelConfig, day: date) -> object:
-        return await service.poster.post(by_name[channel.name], day)
+        target = by_name.get(channel.name)
+        if target is None:  # unsubscribed from chat while its post was due
+            log.info("#%s: no longer subscribed; not posting %s", channel.name, day)
+            return None
+        return await service.poster.post(target, day)
 
     scheduler = DailyScheduler(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
