@@ -62,6 +62,12 @@ def default_timezone(config: Config) -> str:
     return zones.pop() if len(zones) == 1 else "UTC"
 
 
+def config_file(config: Config) -> str:
+    """ "config.toml" (the file's name), or "the built-in defaults" without a file."""
+    return config.source_path.name if config.source_path is not None else \
+        "the built-in defaults"
+
+
 def effective_channel(
     where: ChatRef, configured: ChannelConfig | None, setup: ChannelSetup | None
 ) -> ChannelConfig | None:
@@ -91,6 +97,8 @@ class ChannelAdmin:
         self._store = store
         self._clock = clock
         self._configured = configured
+        # Where config channels come from, as replies name it.
+        self._file = config_file(config)
         self.on_change: ChangeListener | None = None
         # Read, change, write: one change at a time in this process (a second replica
         # sharing the store makes it last-writer-wins per channel).
@@ -117,7 +125,8 @@ class ChannelAdmin:
         channel, source, setup = await self.channel(where)
         next_run = next_post_at(channel, self._clock()) if channel is not None else None
         return SettingsReply(channel, next_run=next_run, save_emoji=save_emoji, source=source,
-                             subscriber=setup.subscriber if setup else None, note=note)
+                             subscriber=setup.subscriber if setup else None, note=note,
+                             config_file=self._file)
 
     async def subscribe(self, where: ChatRef, user: str, caller: CallerLookup | None,
                         command: Subscribe, save_emoji: str) -> Reply:
@@ -130,7 +139,7 @@ class ChannelAdmin:
                     "This channel is already subscribed; change it with /papers settings, "
                     "stop it with /papers unsubscribe."))
             info = await _ask(caller)
-            refusal = _refusal(where, user, info, setup, configured, starting=True)
+            refusal = _refusal(where, user, info, setup, configured, self._file, starting=True)
             if refusal is not None:
                 return refusal
             base = setup or self._new_setup(where, user, info, configured)
@@ -146,8 +155,9 @@ class ChannelAdmin:
         if setup is not None:
             note = f"Daily post now at {when}."
         elif configured is not None:
-            note = (f"This channel posts from config.toml; its schedule and filters are now "
-                    f"set from chat: daily at {when}. /papers unsubscribe goes back to the file.")
+            note = (f"This channel posts from {self._file}; its schedule and filters are now "
+                    f"set from chat: daily at {when}. /papers unsubscribe goes back to "
+                    f"{self._file}.")
         else:
             note = (f"Subscribed: daily picks here at {when}. Change them with "
                     "/papers settings, stop them with /papers unsubscribe.")
@@ -165,7 +175,8 @@ class ChannelAdmin:
                 return NoticeReply("This channel has no daily post; start one with "
                                    "/papers subscribe [HH:MM] [timezone] [days].")
             info = await _ask(caller)
-            refusal = _refusal(where, user, info, setup, configured, starting=False)
+            refusal = _refusal(where, user, info, setup, configured, self._file,
+                               starting=False)
             if refusal is not None:
                 return refusal
             base = setup or self._new_setup(where, user, info, configured)
@@ -184,10 +195,10 @@ class ChannelAdmin:
             setup = await self._store.get_channel_setup(where)
             if setup is None:
                 if configured is not None:
-                    return NoticeReply("This channel's daily post comes from config.toml; "
+                    return NoticeReply(f"This channel's daily post comes from {self._file}; "
                                        "whoever runs the bot removes it there.")
                 return NoticeReply("This channel has no daily post to stop.")
-            refusal = _refusal(where, user, await _ask(caller), setup, configured,
+            refusal = _refusal(where, user, await _ask(caller), setup, configured, self._file,
                                starting=False)
             if refusal is not None:
                 return refusal
@@ -196,7 +207,7 @@ class ChannelAdmin:
         await self._changed(where)
         if configured is not None:
             return NoticeReply(
-                f"Chat settings removed: this channel posts as config.toml says again "
+                f"Chat settings removed: this channel posts as {self._file} says again "
                 f"({configured.time} {configured.timezone}, {_days(configured.days)}).")
         return NoticeReply("Unsubscribed: no more daily picks here. "
                            "/papers subscribe starts them again.")
@@ -226,7 +237,8 @@ async def _ask(caller: CallerLookup | None) -> CallerInfo:
 
 
 def _refusal(where: ChatRef, user: str, info: CallerInfo, setup: ChannelSetup | None,
-             configured: ChannelConfig | None, *, starting: bool) -> NoticeReply | None:
+             configured: ChannelConfig | None, config_file: str, *, starting: bool
+             ) -> NoticeReply | None:
     """None when `user` may make this change; else the one line that says who may."""
     if info.may_manage:
         return None
@@ -237,7 +249,7 @@ def _refusal(where: ChatRef, user: str, info: CallerInfo, setup: ChannelSetup | 
     managers = MANAGERS.get(where.platform, "admins")
     if setup is None:
         return NoticeReply(f"Only {managers} may change this channel's daily post "
-                           "(it comes from config.toml).")
+                           f"(it comes from {config_file}).")
     return NoticeReply(f"Only {managers} or the member who subscribed this channel "
                        "(see /papers settings) may change its daily post.")
 

@@ -61,11 +61,11 @@ def signals(paper: Paper) -> list[str]:
     return parts
 
 
-# Where a channel's settings come from, as `/papers settings` says it.
+# Where a channel's settings come from, as `/papers settings` says it ({file}: config.toml).
 SOURCES = {
-    "config": "settings from config.toml",
+    "config": "settings from {file}",
     "chat": "set up from chat",
-    "chat over config": "set from chat, over config.toml",
+    "chat over config": "set from chat, over {file}",
 }
 
 
@@ -102,7 +102,7 @@ def _label(reply: SettingsReply) -> str:
 
 def source_line(reply: SettingsReply, name_of: Callable[[str], str] = str) -> str:
     """ "set up from chat by Ana; admins and Ana may change it" """
-    line = SOURCES[reply.source]
+    line = SOURCES[reply.source].format(file=reply.config_file)
     if reply.subscriber is not None:
         name = name_of(reply.subscriber)
         line += f" by {name}; admins and {name} may change it"

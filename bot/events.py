@@ -202,6 +202,7 @@ class SettingsReply(Reply):
     source: ChannelSource = "config"
     subscriber: str | None = None
     note: str | None = None
+    config_file: str = "config.toml"  # or "the built-in defaults", as replies name it
 
 
 @dataclass(frozen=True)

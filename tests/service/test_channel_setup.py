@@ -7,6 +7,7 @@ counting how often it is asked. What is asserted: the reply, and what the store 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -60,8 +61,8 @@ async def settings(service: Service, where: ChatRef = NEW) -> SettingsReply:
 
 
 @pytest.fixture
-def service(services: Services) -> Service:
-    return services.make(CHANNEL)
+def service(services: Services, tmp_path: Path) -> Service:
+    return services.make(CHANNEL, source_path=tmp_path / "config.toml")
 
 
 # --- subscribe ---------------------------------------------------------------------------------
@@ -300,3 +301,10 @@ async def test_unsubscribe_of_a_plain_config_channel_points_at_the_file(
     reply = await say(service, "unsubscribe", where=WHERE, caller=ADMIN)
     assert reply == NoticeReply("This channel's daily post comes from config.toml; whoever "
                                 "runs the bot removes it there.")
+
+
+async def test_channel_of_the_built_in_defaults_is_named_so(services: Services) -> None:
+    service = services.make(CHANNEL)  # no config file: the built-in defaults
+    reply = await say(service, "unsubscribe", where=WHERE, caller=ADMIN)
+    assert reply == NoticeReply("This channel's daily post comes from the built-in defaults; "
+                                "whoever runs the bot removes it there.")

@@ -64,7 +64,7 @@ class Bot:
 
 
 async def start_bot(services: Services, fake: FakeSlack) -> Bot:
-    service = services.make()
+    service = services.make(source_path=services.data_dir.parent / "config.toml")
     adapter = make_adapter(service, fake)
     started: asyncio.Future[DailyScheduler] = asyncio.get_running_loop().create_future()
     task = asyncio.ensure_future(serve(service, [adapter], store=services.store,
