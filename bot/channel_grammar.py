@@ -169,7 +169,8 @@ def build_change(refuse: Refuse, echo: Echo, *, time: str | None = None,
                  timezone: str | None = None, days: str | None = None,
                  top: int | None = None, keywords_add: str | None = None,
                  keywords_remove: str | None = None, exclude_add: str | None = None,
-                 exclude_remove: str | None = None) -> ChannelChange:
+                 exclude_remove: str | None = None, keywords_clear: bool = False,
+                 exclude_clear: bool = False) -> ChannelChange:
     """A change from typed options (Discord); any number of them at once."""
     return ChannelChange(
         time=check_time(time, refuse, echo) if time else None,
@@ -180,6 +181,7 @@ def build_change(refuse: Refuse, echo: Echo, *, time: str | None = None,
         keywords_remove=check_words(keywords_remove, refuse, echo) if keywords_remove else (),
         exclude_add=check_words(exclude_add, refuse, echo) if exclude_add else (),
         exclude_remove=check_words(exclude_remove, refuse, echo) if exclude_remove else (),
+        keywords_clear=keywords_clear, exclude_clear=exclude_clear,
     )
 
 

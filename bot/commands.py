@@ -322,7 +322,7 @@ def build_subscribe(time: str | None = None, timezone: str | None = None,
 def build_settings(**options: Any) -> Settings:
     """Settings from typed options (Discord): show them when none is given, else change
     every option given (keywords_add, exclude_remove, top, time, timezone, days…)."""
-    given = {k: v for k, v in options.items() if v is not None}
+    given = {k: v for k, v in options.items() if v is not None and v is not False}
     if not given:
         return Settings()
     return Settings(change=channel_grammar.build_change(_settings_error, _echo, **given))

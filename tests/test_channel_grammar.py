@@ -204,3 +204,8 @@ def test_typed_settings_check_values_as_the_text_does() -> None:
 def test_typed_subscribe_checks_its_time() -> None:
     with pytest.raises(UserInputError, match="HH:MM"):
         build_subscribe(time="25:61")
+
+
+def test_typed_clear_option_clears_only_that_list() -> None:
+    assert build_settings(keywords_clear=True, exclude_clear=False) == Settings(
+        ChannelChange(keywords_clear=True))

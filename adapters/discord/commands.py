@@ -83,6 +83,7 @@ def papers_group(run: Run) -> app_commands.Group:
         keywords_remove="stop boosting these (comma-separated)",
         exclude_add="drop papers matching these (comma-separated)",
         exclude_remove="stop dropping these (comma-separated)",
+        keywords_clear="remove every keyword", exclude_clear="remove every exclude word",
         top="at most this many picks a day",
         time="post time, 24-hour HH:MM", timezone="IANA timezone, e.g. Europe/Paris",
         days="posting days, e.g. mon-fri or mon,wed,fri",
@@ -97,11 +98,14 @@ def papers_group(run: Run) -> app_commands.Group:
         time: str | None = None,
         timezone: str | None = None,
         days: str | None = None,
+        keywords_clear: bool = False,
+        exclude_clear: bool = False,
     ) -> None:
         await run(interaction, False, lambda: commands.build_settings(
             keywords_add=keywords_add, keywords_remove=keywords_remove,
             exclude_add=exclude_add, exclude_remove=exclude_remove, top=top, time=time,
-            timezone=timezone, days=days))
+            timezone=timezone, days=days, keywords_clear=keywords_clear,
+            exclude_clear=exclude_clear))
 
     @group.command(name="subscribe", description=_SUMMARY["subscribe"])
     @app_commands.describe(time="post time, 24-hour HH:MM (default 09:00)",

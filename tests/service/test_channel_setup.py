@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channel_grammar import SETTINGS_SYNTAX
 from bot.config import ChannelConfig
 from bot.errors import UpstreamError
 from bot.events import (
@@ -18,6 +19,7 @@ from bot.events import (
     CommandEvent,
     DigestReply,
     ErrorReply,
+    HelpReply,
     NoticeReply,
     Reply,
     SettingsReply,
@@ -308,3 +310,13 @@ async def test_channel_of_the_built_in_defaults_is_named_so(services: Services) 
     reply = await say(service, "unsubscribe", where=WHERE, caller=ADMIN)
     assert reply == NoticeReply("This channel's daily post comes from the built-in defaults; "
                                 "whoever runs the bot removes it there.")
+
+
+async def test_help_for_settings_shows_the_settings_grammar(service: Service) -> None:
+    reply = await say(service, "help settings")
+    assert isinstance(reply, HelpReply) and reply.syntax == SETTINGS_SYNTAX
+
+
+async def test_bad_setting_gets_the_settings_help_not_all_of_it(service: Service) -> None:
+    reply = await say(service, "settings top 99")
+    assert isinstance(reply, HelpReply) and [h.name for h in reply.commands] == ["settings"]
