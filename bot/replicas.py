@@ -24,6 +24,7 @@ from bot.errors import PaperboyError
 from bot.events import PostTarget
 from bot.models import ChatRef, Paper
 from bot.posting import DailyPoster
+from bot.schedule import DEFAULT_GRACE
 from bot.store import SharedStore
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class ReplicaDuties:
     async def round(self) -> tuple[int, int]:
         """One round; returns (posts taken over and finished, papers offered to the index)."""
         finished = 0
-        expired = await self._store.expired_claims()
+        expired = await self._store.expired_claims(DEFAULT_GRACE)
         served: dict[ChatRef, PostTarget] = {t.where: t for t in self._targets()} \
             if expired else {}
         for where, day in expired:

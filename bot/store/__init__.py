@@ -201,8 +201,9 @@ class SharedStore(Protocol):
         its lease ran out (or `owner_gone`: the caller knows that process is dead). The
         record as taken over, or None when the lease is alive or another process won."""
 
-    async def expired_claims(self) -> list[tuple[ChatRef, date]]:
-        """Open posts whose lease ran out: their owner died mid-post."""
+    async def expired_claims(self, within: timedelta = ...) -> list[tuple[ChatRef, date]]:
+        """Open posts whose lease ran out less than `within` ago: their owner died
+        mid-post. Older ones are not listed (a late post is worse than none)."""
 
     async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
         """Papers any process wrote after change number `after` (0: all), and the number to
