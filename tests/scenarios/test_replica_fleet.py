@@ -1,6 +1,6 @@
 """Three `paperboy run` replicas on one PostgreSQL serve Slack and Discord channels that are
 all due the same minute; replicas are SIGKILLed mid-post and restarted, as an orchestrator
-does: every channel gets each message of its post exactly once.
+does, or killed for good: every channel gets each message of its post exactly once.
 
 The replicas are whole processes (tests/fakes/fleet.py) against the Slack, Discord and
 Hugging Face fakes; the posts are due at a minute just passed, so each replica's catch-up at
@@ -45,6 +45,25 @@ async def test_every_channel_gets_its_post_once_while_replicas_are_killed(fleet:
     await asyncio.sleep(fleet.lease_seconds * 2)  # time for a late duplicate to show up
     # The kills landed mid-post: some replica had to resume a post another left.
     assert any("resuming the" in fleet.log_tail(r, None) for r in fleet.members)
+    once = Counter(fleet.expected_keys())
+    wrong = {channel: dict(keys) for channel, keys in fleet.delivered().items() if keys != once}
+    assert wrong == {}
+
+
+async def test_a_replica_killed_for_good_has_its_posts_finished_by_the_others(
+    fleet: Fleet,
+) -> None:
+    total = len(fleet.delivered()) * len(fleet.expected_keys())
+    for replica in fleet.members:
+        await fleet.start(replica)
+    await until(lambda: fleet.messages() >= total * 0.3, 120)
+    fleet.kill(fleet.members[0])  # and nobody restarts it
+    await until(lambda: fleet.messages() >= total, 120)
+    await asyncio.sleep(fleet.lease_seconds * 2)
+    # Its open posts waited for their lease to run out, then a survivor's round took them.
+    survivors = fleet.members[1:]
+    assert any("post of a replica that stopped mid-post" in fleet.log_tail(r, None)
+               for r in survivors)
     once = Counter(fleet.expected_keys())
     wrong = {channel: dict(keys) for channel, keys in fleet.delivered().items() if keys != once}
     assert wrong == {}
