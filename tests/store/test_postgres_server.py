@@ -11,7 +11,7 @@ import pytest
 from tests.fakes.postgres import Database, Server, embedded_bin_dir, throwaway_server
 
 
-async def test_session_server_answers_queries(pg_database: Database) -> None:
+async def test_the_test_server_answers_queries(pg_database: Database) -> None:
     conn = await pg_database.server.connect(pg_database.name)
     try:
         assert await conn.fetchval("SELECT current_database()") == pg_database.name
@@ -19,7 +19,7 @@ async def test_session_server_answers_queries(pg_database: Database) -> None:
         await conn.close()
 
 
-async def test_session_server_refuses_a_wrong_password(postgres_server: Server) -> None:
+async def test_the_test_server_refuses_a_wrong_password(postgres_server: Server) -> None:
     if postgres_server.source == "external":
         pytest.skip("an external server's authentication is its admin's choice")
     with pytest.raises(asyncpg.InvalidPasswordError):
