@@ -108,6 +108,19 @@ def _version_key(path: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
+def _unprivileged_user() -> str:
+    """`nobody`, or a system user made for the purpose on a machine without one (as root)."""
+    for name in (_UNPRIVILEGED, "paperboy-test"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "paperboy-test"], check=True,
+                   capture_output=True)
+    return "paperboy-test"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -124,7 +137,7 @@ class LocalServer:
         self.password = secrets.token_urlsafe(16)
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self._as_user: str | None = _UNPRIVILEGED if os.geteuid() == 0 else None
+        self._as_user: str | None = _unprivileged_user() if os.geteuid() == 0 else None
 
     @property
     def server(self) -> Server:
