@@ -158,23 +158,8 @@ class DailyScheduler:
         )
         # The first run is strictly after now: a time at or before now belongs to catch_up,
         # so the two never both decide about the same instant.
-        after_now = self._now() + timedelta(microseconds=1)
         for channel in self._channels:
-            if not channel.days:
-                log.info("%s: no posting days configured; no daily post", _label(channel))
-                continue
-            trigger = _trigger(channel)
-            self._scheduler.add_job(
-                self._run_scheduled,
-                trigger,
-                args=(channel,),
-                id=f"daily:{channel.name}",
-                name=f"{_label(channel)} daily post",
-                misfire_grace_time=max(1, int(self._grace.total_seconds())),
-                coalesce=True,
-                max_instances=1,
-                next_run_time=trigger.get_next_fire_time(None, after_now),
-            )
+            self._add_job(channel)
         self._add_prefetch_jobs()
         self._scheduler.start()
         runs = self.next_runs()
@@ -235,6 +220,32 @@ class DailyScheduler:
         posted = await asyncio.gather(*(self._call_post(c, day) for c, day in due))
         return [(c.name, day) for (c, day), ok in zip(due, posted, strict=True) if ok]
 
+    def set_channel(self, channel: ChannelConfig, address: ChatRef) -> None:
+        """Schedule a channel while running, or reschedule it with new settings (a channel
+        set up or changed from chat). Its first run is its next time strictly after now;
+        a day it already posted stays posted (the Store's claim), whatever the new time."""
+        self._channels = (*(c for c in self._channels if c.name != channel.name), channel)
+        self._addresses[channel.name] = address
+        self._drop_jobs(channel.name)
+        if self._scheduler is not None:
+            self._add_job(channel)
+            self._add_prefetch_jobs(changed=channel.name)
+            when = self.next_runs().get(channel.name)
+            log.info("%s: rescheduled; next daily post at %s", _label(channel), when)
+
+    def remove_channel(self, name: str) -> bool:
+        """Stop scheduling the channel called `name` (a pending retry included); a post
+        already running finishes. False when no such channel was scheduled."""
+        known = any(c.name == name for c in self._channels)
+        self._channels = tuple(c for c in self._channels if c.name != name)
+        self._addresses.pop(name, None)
+        self._drop_jobs(name)
+        if known and self._scheduler is not None:
+            self._add_prefetch_jobs(changed=name)
+        if known:
+            log.info("%s: daily post stopped", _label(ChannelConfig(name=name)))
+        return known
+
     def next_runs(self) -> dict[str, datetime]:
         """Channel name → the next time its post runs, in the channel's timezone.
 
@@ -284,12 +295,17 @@ class DailyScheduler:
         await asyncio.sleep(0)
 
     # --- internals ------------------------------------------------------------------
-    def _add_prefetch_jobs(self) -> None:
+    def _add_prefetch_jobs(self, changed: str | None = None) -> None:
         """One prefetch job per group of channels posting at the same local time, run
-        `prefetch_ahead` before it; one right away for a group whose post comes sooner."""
+        `prefetch_ahead` before it; one right away for a group whose post comes sooner
+        (at start, or for the group of the channel `changed` from chat). Replaces the
+        groups' jobs of an earlier call, since a change from chat regroups channels."""
         if self._prefetch is None or self._prefetch_ahead <= timedelta(0):
             return
         assert self._scheduler is not None
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("prefetch:"):
+                self._scheduler.remove_job(job.id)
         groups: dict[tuple[str, str, tuple[str, ...]], list[ChannelConfig]] = {}
         for channel in self._channels:
             if channel.days:
@@ -307,11 +323,12 @@ class DailyScheduler:
                 next_run_time=trigger.get_next_fire_time(None, now + timedelta(microseconds=1)),
             )
             upcoming = next_post_at(channels[0], now)
-            if upcoming is not None and upcoming - now < self._prefetch_ahead:
+            regrouped = changed is None or any(c.name == changed for c in channels)
+            if regrouped and upcoming is not None and upcoming - now < self._prefetch_ahead:
                 # Started inside the window: the timer for this post has passed already.
                 self._scheduler.add_job(
                     self._run_prefetch, DateTrigger(run_date=now), args=(tuple(channels),),
-                    id=f"prefetch-now:{at}:{zone}:{channels[0].name}",
+                    id=f"prefetch-now:{at}:{zone}:{channels[0].name}", replace_existing=True,
                     misfire_grace_time=max(1, int(self._prefetch_ahead.total_seconds())),
                 )
 
@@ -325,6 +342,34 @@ class DailyScheduler:
             # A prefetch only saves the post time; the post summarises what is missing.
             log.exception("the TL;DR prefetch for %s failed",
                           ", ".join(_label(c) for c in channels))
+
+    def _add_job(self, channel: ChannelConfig) -> None:
+        assert self._scheduler is not None
+        if not channel.days:
+            log.info("%s: no posting days configured; no daily post", _label(channel))
+            return
+        # The first run is strictly after now: a time at or before now belongs to catch_up,
+        # so the two never both decide about the same instant.
+        after_now = self._now() + timedelta(microseconds=1)
+        trigger = _trigger(channel)
+        self._scheduler.add_job(
+            self._run_scheduled,
+            trigger,
+            args=(channel,),
+            id=f"daily:{channel.name}",
+            name=f"{_label(channel)} daily post",
+            misfire_grace_time=max(1, int(self._grace.total_seconds())),
+            coalesce=True,
+            max_instances=1,
+            next_run_time=trigger.get_next_fire_time(None, after_now),
+        )
+
+    def _drop_jobs(self, name: str) -> None:
+        if self._scheduler is None:
+            return
+        for job_id in (f"daily:{name}", f"retry:{name}"):
+            if self._scheduler.get_job(job_id) is not None:
+                self._scheduler.remove_job(job_id)
 
     async def _run_scheduled(self, channel: ChannelConfig) -> None:
         # The date is that of the latest scheduled time, not of "now": a run delayed past

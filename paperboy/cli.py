@@ -48,7 +48,7 @@ from bot.search import backfill, open_index, rebuild_index
 from bot.service import Service, describe_outcome
 from bot.sources.http import make_client
 from bot.summaries import instant_summary, probe
-from paperboy import jsonshape
+from paperboy import db_commands, jsonshape
 from paperboy.health import health_endpoint
 from paperboy.logs import LogFormat, mask_variables, setup_logging
 from paperboy.parser import build_parser
@@ -369,6 +369,18 @@ async def cmd_summaries_test(args: argparse.Namespace) -> int:
     return EXIT_OK if result.verdict == "accepted" else EXIT_FAILED
 
 
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    for line in await db_commands.db_upgrade(_config(args)):
+        print(line)
+    return EXIT_OK
+
+
+async def cmd_db_import(args: argparse.Namespace) -> int:
+    for line in await db_commands.db_import(_config(args), args.source):
+        print(line)
+    return EXIT_OK
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 def _config(args: argparse.Namespace) -> Config:
@@ -415,6 +427,7 @@ _HANDLERS = {
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
     "config_check": cmd_config_check, "status": cmd_status, "discord_invite": cmd_discord_invite,
     "discord_sync": cmd_discord_sync, "summaries_test": cmd_summaries_test,
+    "db_upgrade": cmd_db_upgrade, "db_import": cmd_db_import,
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 import time
@@ -41,6 +42,7 @@ from adapters.slack import render, translate
 from bot.config import SlackConfig
 from bot.errors import ChannelPaused, ConfigError, RateLimited, UpstreamError
 from bot.events import (
+    CallerInfo,
     DetailsReply,
     FileReply,
     Identity,
@@ -251,6 +253,7 @@ class SlackAdapter:
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         event = translate.command(body)
+        event = dataclasses.replace(event, caller=functools.partial(self._caller, event.user))
         reply = await self.service.handle_command(event)
         if isinstance(reply, FileReply) and not reply.private:
             # A shared export goes to the channel as a file (Slack cannot post an ephemeral
@@ -420,6 +423,24 @@ class SlackAdapter:
                                     source="slack") from None
             raise _upstream(exc, method) from None
 
+    async def _caller(self, user: str) -> CallerInfo:
+        """Whether `user` administers the workspace, and their timezone (`users.info`),
+        asked only by the commands that change a channel. Not cached: an admin demoted a
+        minute ago is no longer one."""
+        try:
+            answer = await self.client.users_info(user=user)
+        except SlackApiError as exc:
+            raise _upstream(exc, "users.info") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(f"users.info: cannot reach Slack ({type(exc).__name__})",
+                                source="slack") from None
+        profile = answer["user"]
+        return CallerInfo(
+            may_manage=bool(profile.get("is_admin") or profile.get("is_owner")
+                            or profile.get("is_primary_owner")),
+            timezone=profile.get("tz") or None,
+        )
+
     async def _display_names(self, users: Iterable[str]) -> Mapping[str, str]:
         """Display names of `users`, each looked up once (`users.info`) and cached."""
         for user in users:
@@ -471,7 +492,9 @@ def _metadata_payload(out: Outgoing) -> dict[str, str]:
 
 def _users_in(reply: Reply) -> list[str]:
     entries = getattr(reply, "entries", ())
-    return sorted({saver.user for entry in entries for saver in entry.savers})
+    users = {saver.user for entry in entries for saver in entry.savers}
+    subscriber = getattr(reply, "subscriber", None)  # a channel's settings name who set it up
+    return sorted(users | ({subscriber} if subscriber else set()))
 
 
 def _error_code(exc: SlackApiError) -> str:

@@ -23,6 +23,8 @@ ENV_CONFIG = "PAPERBOY_CONFIG"
 ENV_DATA = "PAPERBOY_DATA"
 ENV_HEALTH_PORT = "PAPERBOY_HEALTH_PORT"
 ENV_HEALTH_HOST = "PAPERBOY_HEALTH_HOST"
+# The PostgreSQL password when [storage] url is set (libpq's PGPASSWORD works too).
+ENV_DATABASE_PASSWORD = "PAPERBOY_DATABASE_PASSWORD"
 DEFAULT_FILE = "config.toml"
 PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
 
@@ -133,6 +135,13 @@ class HealthConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("data")
+    # "postgresql://user@host:5432/db": team state on PostgreSQL (shared by replicas); the
+    # password comes from $PAPERBOY_DATABASE_PASSWORD (or libpq's $PGPASSWORD), never the file.
+    # Empty: everything in `path` (TinyDB). `path` still holds each process's search index.
+    url: str = ""
+    # With `url`: how long a replica's claim on a daily post outlives its last write; a
+    # replica that dies mid-post has its post finished by another this long after.
+    lease_seconds: float = 120.0
 
 
 @dataclass(frozen=True)

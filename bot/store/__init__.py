@@ -3,12 +3,14 @@
 Two kinds of data live here, and the difference decides how carefully each is kept:
 - caches that can be rebuilt from upstream: papers and summaries;
 - team state that is the source of truth and is never lost or reset: daily post records
-  (claims, which message carried which paper), team reading lists, channel state, and small
-  bookkeeping values (`meta`, e.g. backfill progress).
+  (claims, which message carried which paper), team reading lists, channel state, channels
+  set up from chat (bot.channel_setup), and small bookkeeping values (`meta`, e.g. backfill
+  progress).
 
-Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs) and
-`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process). Both pass
-the same contract suite in `tests/store/test_contract.py`; a future store must too.
+Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs),
+`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process) and
+`bot.store.postgres.PostgresStore` (shared by replicas; also a `SharedStore`). All pass the
+same contract suite in `tests/store/test_contract.py`; a future store must too.
 Every method is async; implementations keep blocking I/O off the event loop.
 Called by bot.service, bot.digest, bot.schedule and bot.search — never by adapters directly.
 """
@@ -17,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from bot.channel_setup import ChannelSetup
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
 from bot.store._files import CorruptFile, DataDirReadOnly
 
@@ -168,6 +171,44 @@ class Store(Protocol):
     async def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON value under `key` (None deletes it)."""
 
+    # --- channels set up from chat (team state) -------------------------------------
+    async def get_channel_setup(self, channel: ChatRef) -> ChannelSetup | None:
+        """The setup of `channel` (its message and thread are ignored), or None."""
+
+    async def put_channel_setup(self, setup: ChannelSetup) -> None:
+        """Insert or wholly replace the setup of `setup.channel`, durably, in one write."""
+
+    async def delete_channel_setup(self, channel: ChatRef) -> bool:
+        """Forget the setup of `channel`; True when there was one."""
+
+    async def channel_setups(self) -> list[ChannelSetup]:
+        """Every channel set up from chat, sorted by (platform, team, channel)."""
+
+
+@runtime_checkable
+class SharedStore(Protocol):
+    """What a store shared by several processes (`exclusive` False) adds to `Store`: post
+    claims held under a lease that every write of the post renews, and a takeover that only
+    one process can win. bot.posting resumes another process's post only through it."""
+
+    lease: timedelta  # how long a claim outlives its last write
+
+    async def take_over_post(
+        self, channel: ChatRef, day: date, owner: str, previous_owner: str, *,
+        owner_gone: bool = False,
+    ) -> PostRecord | None:
+        """Make `owner` the claimant of the open post that `previous_owner` still holds, if
+        its lease ran out (or `owner_gone`: the caller knows that process is dead). The
+        record as taken over, or None when the lease is alive or another process won."""
+
+    async def expired_claims(self, within: timedelta = ...) -> list[tuple[ChatRef, date]]:
+        """Open posts whose lease ran out less than `within` ago: their owner died
+        mid-post. Older ones are not listed (a late post is worse than none)."""
+
+    async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
+        """Papers any process wrote after change number `after` (0: all), and the number to
+        pass next time: how each process keeps its own search index up to date."""
+
 
 def with_items(
     record: PostRecord, items: Sequence[PostItem], status: PostStatus | None = None
@@ -180,12 +221,14 @@ def with_items(
 
 
 __all__ = [
+    "ChannelSetup",
     "CorruptFile",
     "DataDirReadOnly",
     "ListChange",
     "PostItem",
     "PostRecord",
     "PostStatus",
+    "SharedStore",
     "Store",
     "with_items",
 ]

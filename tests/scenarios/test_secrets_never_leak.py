@@ -124,7 +124,7 @@ async def test_a_full_day_leaks_no_secret(
                         await console_adapter(rt, service, console, lines=lines)]
             running = asyncio.ensure_future(serve(
                 service, adapters, store=rt.store, clock=clock,
-                health=HealthMonitor(config.storage.path), scheduled=ready.set_result))
+                health=HealthMonitor(config.storage.path), started=ready.set_result))
             scheduler = await asyncio.wait_for(ready, 30)
             async with httpx.AsyncClient(timeout=10) as http:
                 signed = SignedSlack(f"http://127.0.0.1:{slack_port}/slack/events", slack, http,

@@ -174,9 +174,12 @@ class Services:
         save_emoji: str = "pushpin",
         summarizer: Summarizer | None = None,
         admin: AdminConfig | None = None,
+        source_path: Path | None = None,
     ) -> Service:
+        """A Service for `channels` (default: CHANNEL); `source_path` is the config file they
+        came from (None: built-in defaults)."""
         config = Config(channels=channels or (CHANNEL,), admin=admin,
-                        storage=StorageConfig(self.data_dir))
+                        storage=StorageConfig(self.data_dir), source_path=source_path)
         return Service(
             config, store=self.store, hf=hf or self.hf,
             summarizer=summarizer or Summarizer(self.store),
