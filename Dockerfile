@@ -12,7 +12,7 @@ COPY bot ./bot
 COPY adapters ./adapters
 COPY paperboy ./paperboy
 # The README's install, with both chat platforms.
-RUN /opt/paperboy/bin/pip install ".[slack,discord]"
+RUN /opt/paperboy/bin/pip install ".[slack,discord,postgres]"
 
 FROM python:3.11-slim-bookworm
 # Configuration comes from the environment: the data directory is a volume, /healthz listens

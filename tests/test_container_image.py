@@ -97,7 +97,7 @@ def test_build_tools_stay_in_the_first_of_two_stages() -> None:
 
 def test_the_install_step_is_pip_install_of_the_project() -> None:
     runs = " ".join(instruction(stages()[0], "RUN"))
-    assert 'pip install ".[slack,discord]"' in runs
+    assert 'pip install ".[slack,discord,postgres]"' in runs
 
 
 def test_final_stage_runs_as_a_numeric_non_root_user() -> None:
