@@ -1,6 +1,7 @@
 """Shared test setup: no internet, a clean environment, the paths to real payloads, and the
 fixtures many test packages use: `http` (the sources' real client), the empty fake upstreams
-`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`.
+`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`, and a real
+PostgreSQL: `postgres_server` (one per session) and `pg_database` (a fresh database per test).
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and
@@ -25,6 +26,7 @@ from bot.schedule import DailyScheduler
 from bot.sources.http import make_client
 from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for every test)
 from tests.fakes.hf_server import fake_hf, load_items  # noqa: F401  (fake_hf: a fixture)
+from tests.fakes.postgres import pg_database, postgres_server  # noqa: F401  (fixtures)
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"

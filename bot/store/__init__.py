@@ -3,8 +3,9 @@
 Two kinds of data live here, and the difference decides how carefully each is kept:
 - caches that can be rebuilt from upstream: papers and summaries;
 - team state that is the source of truth and is never lost or reset: daily post records
-  (claims, which message carried which paper), team reading lists, channel state, and small
-  bookkeeping values (`meta`, e.g. backfill progress).
+  (claims, which message carried which paper), team reading lists, channel state, channels
+  set up from chat (bot.channel_setup), and small bookkeeping values (`meta`, e.g. backfill
+  progress).
 
 Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs) and
 `bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process). Both pass
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from bot.channel_setup import ChannelSetup
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
 from bot.store._files import CorruptFile, DataDirReadOnly
 
@@ -168,6 +170,19 @@ class Store(Protocol):
     async def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON value under `key` (None deletes it)."""
 
+    # --- channels set up from chat (team state) -------------------------------------
+    async def get_channel_setup(self, channel: ChatRef) -> ChannelSetup | None:
+        """The setup of `channel` (its message and thread are ignored), or None."""
+
+    async def put_channel_setup(self, setup: ChannelSetup) -> None:
+        """Insert or wholly replace the setup of `setup.channel`, durably, in one write."""
+
+    async def delete_channel_setup(self, channel: ChatRef) -> bool:
+        """Forget the setup of `channel`; True when there was one."""
+
+    async def channel_setups(self) -> list[ChannelSetup]:
+        """Every channel set up from chat, sorted by (platform, team, channel)."""
+
 
 def with_items(
     record: PostRecord, items: Sequence[PostItem], status: PostStatus | None = None
@@ -180,6 +195,7 @@ def with_items(
 
 
 __all__ = [
+    "ChannelSetup",
     "CorruptFile",
     "DataDirReadOnly",
     "ListChange",

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from bot.channel_setup import ChannelSetup, setup_key
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
 from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
@@ -35,6 +36,7 @@ class MemoryStore:
         self._released: dict[_ChannelKey, list[PostItem]] = {}
         self._lists: dict[tuple[str, str], dict[str, SavedPaper]] = {}
         self._meta: dict[str, str] = {}
+        self._setups: dict[_ChannelKey, ChannelSetup] = {}
 
     async def close(self) -> None:
         return None
@@ -196,6 +198,20 @@ class MemoryStore:
             self._meta.pop(key, None)
         else:
             self._meta[key] = json.dumps(value)
+
+    # --- channels set up from chat ------------------------------------------------------
+    async def get_channel_setup(self, channel: ChatRef) -> ChannelSetup | None:
+        return self._setups.get(setup_key(channel))
+
+    async def put_channel_setup(self, setup: ChannelSetup) -> None:
+        self._setups[setup_key(setup.channel)] = replace(setup, channel=setup.channel.channel_ref)
+
+    async def delete_channel_setup(self, channel: ChatRef) -> bool:
+        return self._setups.pop(setup_key(channel), None) is not None
+
+    async def channel_setups(self) -> list[ChannelSetup]:
+        return [self._setups[key] for key in sorted(self._setups)]
+
 
 
 def _channel_key(channel: ChatRef) -> _ChannelKey:

@@ -5,6 +5,7 @@ write touches one small file (see REFERENCE.md, "TinyDB 4.x"; paths in bot.store
 
     paperboy.lock                                  who writes here (pid, command)
     meta.json                                      small state (`get_meta` / `set_meta`)
+    channels.json                                  channels set up from chat (bot.store._setups)
     papers/<YYMM>.json, papers/old.json            paper cache, by the arXiv id's month
     summaries/<YYMM>.json                          summary cache, by the arXiv id's month
     posts/<platform>/<team>/<channel>/<YYYY-MM>.json  a month of one channel's daily posts
@@ -66,9 +67,10 @@ from typing import Any, TypeVar
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
+from bot.channel_setup import ChannelSetup
 from bot.errors import StoreError
 from bot.models import ChatRef, Paper, SavedPaper, Saver, Summary
-from bot.store import ListChange, PostItem, PostRecord, PostStatus, with_items
+from bot.store import ListChange, PostItem, PostRecord, PostStatus, _setups, with_items
 from bot.store import _codec as codec
 from bot.store import _layout as layout
 from bot.store._files import (
@@ -238,6 +240,22 @@ class TinyDBStore:
         # Copy through JSON now: a value that cannot be stored fails here, in the caller.
         stored = None if value is None else json.loads(json.dumps(value))
         await self._write(self._set_meta, key, stored)
+
+    # --- channels set up from chat (bot.store._setups, in channels.json) ----------------
+    async def get_channel_setup(self, channel: ChatRef) -> ChannelSetup | None:
+        return await self._run(self._on_setups, _setups.get, channel)
+
+    async def put_channel_setup(self, setup: ChannelSetup) -> None:
+        await self._write(self._on_setups, _setups.put, setup)
+
+    async def delete_channel_setup(self, channel: ChatRef) -> bool:
+        return await self._write(self._on_setups, _setups.delete, channel)
+
+    async def channel_setups(self) -> list[ChannelSetup]:
+        return await self._run(self._on_setups, _setups.everything)
+
+    def _on_setups(self, function: Callable[..., T], *args: Any) -> T:
+        return function(self._table(_setups.FILE, _setups.TABLE), *args)
 
     # --- the worker thread: everything below runs there, one call at a time -------------
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
