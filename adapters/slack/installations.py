@@ -33,7 +33,10 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,21 @@ class OAuthSecrets:
 
     def __repr__(self) -> str:  # the secret never reaches a log line or a traceback
         return f"OAuthSecrets(client_id={self.client_id!r}, client_secret=***)"
+
+
+def open_engine(url: str, password: str | None = None, *, pool_size: int = 5) -> AsyncEngine:
+    """A SQLAlchemy engine for slack_sdk's stores on `postgresql://…` (driver asyncpg, the
+    one Paperboy's PostgreSQL store uses); the password given apart, from the environment.
+    The pool is small: a store call holds a connection for one query, a rotation for two."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(f"Slack installs need PostgreSQL: expected postgresql://…, got "
+                          f"{parsed.drivername}://…", key="storage.url")
+    parsed = parsed.set(drivername="postgresql+asyncpg")
+    if password:
+        parsed = parsed.set(password=password)
+    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
+                               pool_pre_ping=True)
 
 
 class Installations:
@@ -162,4 +180,4 @@ def lock_key(name: str) -> int:
 
 
 __all__ = ["INSTALL_PATH", "REDIRECT_PATH", "Installations", "OAuthSecrets",
-           "SerialisedRotator", "lock_key"]
+           "SerialisedRotator", "lock_key", "open_engine"]
