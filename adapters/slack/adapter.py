@@ -178,7 +178,8 @@ class SlackAdapter:
             **oauth,
         )
         if installations is not None:
-            self.app.enable_token_revocation_listeners()
+            self.app.event("app_uninstalled")(self._on_uninstalled)
+            self.app.event("tokens_revoked")(self._on_tokens_revoked)
         self._app_token = app_token
         self._signing_secret = signing_secret
         self._pacer = pacer or Pacer()
@@ -190,6 +191,10 @@ class SlackAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._stopped = asyncio.Event()
         self.serving = asyncio.Event()  # set once events can arrive (tests wait on it)
+        # Workspaces whose tokens this process deleted, in order: events are handled after
+        # their ack, so a test waits on this to know the deletion is done.
+        self.forgotten: list[str] = []
+        self._forgetting = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._listen()
@@ -326,6 +331,29 @@ class SlackAdapter:
         reply = await self.service.handle_reaction(event, bot_user=bot.user)
         if not isinstance(reply, Ignored):
             await self._ephemeral(event.where, event.user, reply, bot)
+
+    async def _on_uninstalled(self, context: Any) -> None:
+        assert self.installations is not None, "listened to only with installations"
+        await self.installations.uninstalled(context.team_id, enterprise=context.enterprise_id)
+        await self._forgot(context.team_id)
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], context: Any) -> None:
+        assert self.installations is not None, "listened to only with installations"
+        tokens = event.get("tokens") or {}
+        await self.installations.revoked(
+            context.team_id, enterprise=context.enterprise_id,
+            users=tokens.get("oauth") or [], bot=bool(tokens.get("bot")))
+        await self._forgot(context.team_id)
+
+    async def _forgot(self, team: str) -> None:
+        async with self._forgetting:
+            self.forgotten.append(team)
+            self._forgetting.notify_all()
+
+    async def wait_forgotten(self, team: str) -> None:
+        """Until this process has deleted `team`'s tokens (an uninstall or a revocation)."""
+        async with self._forgetting:
+            await self._forgetting.wait_for(lambda: team in self.forgotten)
 
     async def _on_button(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()

@@ -128,9 +128,24 @@ class Installations:
             installation=installation, minutes_before_expiration=ROTATE_MINUTES)
         return rotated or installation
 
-    async def forget(self, team: str) -> None:
-        """Delete the workspace's tokens (what `app_uninstalled` does), e.g. by an admin."""
-        await self.store.async_delete_all(enterprise_id=None, team_id=team)
+    async def uninstalled(self, team: str | None, *, enterprise: str | None = None) -> None:
+        """Delete every token of the workspace: Slack's `app_uninstalled`, or an admin's
+        `paperboy slack forget`. Paperboy's team state is not touched."""
+        await self.store.async_delete_all(enterprise_id=enterprise, team_id=team)
+        log.info("Slack: the app was removed from workspace %s; its tokens are deleted", team)
+
+    async def revoked(self, team: str | None, *, enterprise: str | None,
+                      users: list[str], bot: bool) -> None:
+        """Slack's `tokens_revoked`: forget the revoked tokens. slack-bolt's own listener
+        deletes only the `slack_bots` row for a revoked bot token, while the installation
+        row (which authorize reads first) keeps it; here the workspace's rows all go."""
+        for user in users:
+            await self.store.async_delete_installation(enterprise_id=enterprise,
+                                                       team_id=team, user_id=user)
+        if bot:
+            await self.store.async_delete_all(enterprise_id=enterprise, team_id=team)
+        log.info("Slack: tokens revoked in workspace %s (bot: %s, users: %d)", team,
+                 "yes" if bot else "no", len(users))
 
 
 class SerialisedRotator(AsyncTokenRotator):

@@ -121,6 +121,14 @@ class Deployment:
         })
         return await self.signed(replica, body, "application/json")
 
+    async def uninstall(self, team: str, *, replica: int = 0,
+                        event: dict[str, Any] | None = None) -> None:
+        """Slack tells `replica` the app left `team` (`app_uninstalled`, or `event`);
+        returns once that replica has deleted the tokens (events are handled after
+        their ack)."""
+        await self.event(team, event or {"type": "app_uninstalled"}, replica=replica)
+        await asyncio.wait_for(self.replicas[replica].adapter.wait_forgotten(team), 10)
+
     async def replied(self, response_url: str) -> dict[str, Any]:
         """The reply that reached `response_url` (waits for it, bounded by the timeout)."""
         def arrived() -> bool:

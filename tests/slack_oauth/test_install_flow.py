@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from tests.service.conftest import DAY
+
 from .conftest import LAB, LAB_CHANNEL, OBS, OBS_CHANNEL, Deployment
 
 
@@ -86,7 +88,7 @@ async def test_daily_posts_use_each_workspace_token(deployment: Deployment) -> N
     adapter = deployment.replicas[0].adapter
     assert adapter.identity is not None
     for target in adapter.identity.targets([LAB_CHANNEL, OBS_CHANNEL], adapter):
-        await adapter.service.poster.post(target, adapter.service.local_today(target.channel))
+        await adapter.service.poster.post(target, DAY)
     tokens = deployment.fake.oauth.tokens
     teams = {channel.id: {tokens[deployment.fake.posted_with[m["ts"]]]
                           for m in deployment.fake.posted(channel.id)}
