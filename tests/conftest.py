@@ -26,7 +26,11 @@ from bot.schedule import DailyScheduler
 from bot.sources.http import make_client
 from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for every test)
 from tests.fakes.hf_server import fake_hf, load_items  # noqa: F401  (fake_hf: a fixture)
-from tests.fakes.postgres import pg_database, postgres_server  # noqa: F401  (fixtures)
+from tests.fakes.postgres import (  # noqa: F401  (fixtures)
+    pg_database,
+    pg_reused_database,
+    postgres_server,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
