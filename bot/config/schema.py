@@ -89,12 +89,15 @@ SLACK_MODES: tuple[str, ...] = get_args(SlackMode)
 class SlackConfig:
     """The Slack adapter (`[slack]`). `mode` "auto" is Socket Mode when SLACK_APP_TOKEN is
     set, else HTTP mode; `port` and `path` are where HTTP mode listens for commands, events
-    and interactivity alike; `api_url` is the Web API root (GovSlack, a proxy, a test)."""
+    and interactivity alike; `api_url` is the Web API root (GovSlack, a proxy, a test).
+    `client_id` set: one app installed in many workspaces (OAuth, HTTP mode, tokens in
+    PostgreSQL); empty: the one workspace of SLACK_BOT_TOKEN."""
 
     mode: SlackMode = "auto"
     port: int = 3000
     path: str = "/slack/events"
     api_url: str = "https://slack.com/api/"
+    client_id: str = ""
 
 
 @dataclass(frozen=True)

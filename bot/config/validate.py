@@ -268,6 +268,7 @@ def _slack(table: _Table) -> SlackConfig:
         path=path,
         # The client joins method names to it: keep the trailing slash `url` strips.
         api_url=table.url("api_url", default.api_url) + "/",
+        client_id=table.text("client_id", default.client_id),
     )
 
 
