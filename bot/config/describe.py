@@ -40,6 +40,7 @@ def describe_config(config: Config, env: Mapping[str, str]) -> str:
     llm_note = None if config.summaries.llm_enabled else "LLM step off: HF summaries, then offline"
     lines += _section("summaries", config.summaries, llm_note)
     lines += _section("slack", config.slack)
+    lines += _section("discord", config.discord)
     for channel in config.channels:
         lines += _section("channels", channel, array=True)
     lines += _secrets(config, env)

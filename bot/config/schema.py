@@ -101,6 +101,16 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class DiscordConfig:
+    """The Discord adapter at scale (`[discord]`): `shard_count` gateway shards in all
+    (0: one connection, no sharding), of which this process runs `shard_ids` (empty: all).
+    Every process of one bot must give the same `shard_count`."""
+
+    shard_count: int = 0
+    shard_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("data")
 
@@ -112,6 +122,7 @@ class Config:
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
     channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
     source_path: Path | None = None  # the file this came from, None for built-in defaults
 
@@ -127,5 +138,6 @@ SECTIONS: dict[str, type] = {
     "sources.arxiv": ArxivConfig,
     "summaries": SummariesConfig,
     "slack": SlackConfig,
+    "discord": DiscordConfig,
     "channels": ChannelConfig,
 }

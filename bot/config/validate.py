@@ -33,6 +33,7 @@ from bot.config.schema import (
     ArxivConfig,
     ChannelConfig,
     Config,
+    DiscordConfig,
     HuggingFaceConfig,
     SlackConfig,
     StorageConfig,
@@ -194,6 +195,7 @@ def _build(root: _Table, base: Path) -> Config:
         arxiv=_arxiv(sources.table("arxiv")),
         summaries=_summaries(root.table("summaries")),
         slack=_slack(root.table("slack")),
+        discord=_discord(root.table("discord")),
         channels=_channels(root),
     )
 
@@ -270,6 +272,24 @@ def _slack(table: _Table) -> SlackConfig:
         api_url=table.url("api_url", default.api_url) + "/",
         client_id=table.text("client_id", default.client_id),
     )
+
+
+def _discord(table: _Table) -> DiscordConfig:
+    table.check_keys(_field_names(DiscordConfig))
+    count = table.integer("shard_count", DiscordConfig.shard_count, 0)
+    raw = table.data.get("shard_ids", [])
+    if not isinstance(raw, list):
+        raise table.error("shard_ids", f"expected an array of shard numbers like [0, 1], "
+                                       f"got {_kind(raw)}")
+    ids = []
+    for index, item in enumerate(raw):
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < count:
+            raise table.error(f"shard_ids[{index}]", f"expected a shard number from 0 to "
+                                                     f"{count - 1} (shard_count), got {item!r}")
+        ids.append(item)
+    if len(set(ids)) != len(ids):
+        raise table.error("shard_ids", "lists a shard twice")
+    return DiscordConfig(shard_count=count, shard_ids=tuple(sorted(ids)))
 
 
 def _channels(root: _Table) -> tuple[ChannelConfig, ...]:
