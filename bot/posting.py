@@ -31,7 +31,7 @@ from bot import daily
 from bot.errors import PaperboyError
 from bot.events import Outgoing, PostTarget
 from bot.models import ChatRef, Digest
-from bot.store import PostItem, PostRecord, Store
+from bot.store import PostItem, PostRecord, SharedStore, Store
 from bot.store import PostStatus as PostStoreStatus
 from bot.summarize import Summarizer
 
@@ -103,7 +103,14 @@ class DailyPoster:
                 record = None
             if record is not None and record.status != "claimed":
                 return PostOutcome(name, day, "already", 0, f"already posted on {day}")
-            if record is not None and not self._may_resume(record):
+            if record is not None and isinstance(self._store, SharedStore) \
+                    and record.status == "claimed" and record.owner != self.owner:
+                # Replicas share the store: only one may win a dead owner's post.
+                record = await self._store.take_over_post(
+                    ref, day, self.owner, record.owner, owner_gone=self._owner_gone(record))
+                if record is None:
+                    return PostOutcome(name, day, "already", 0, "being posted by a replica")
+            elif record is not None and not self._may_resume(record):
                 return PostOutcome(name, day, "already", 0, f"being posted by {record.owner}")
             found = 0
             if record is not None:
@@ -219,14 +226,19 @@ class DailyPoster:
         or it is older than the catch-up window (an owner elsewhere that never finished)."""
         if record.owner == self.owner or self._store.exclusive:
             return True  # an exclusive store: whoever claimed it is gone
-        host, _, pid = record.owner.rpartition(":")
-        if host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid)):
+        if self._owner_gone(record):
             return True
         if self._clock() - record.claimed_at > STALE_CLAIM:
             return True
         log.warning("post for %s on %s is being sent by %s; leaving it to that process",
                     record.channel.channel, record.day, record.owner)
         return False
+
+    @staticmethod
+    def _owner_gone(record: PostRecord) -> bool:
+        """Whether the claim's owner is a process of this host that no longer exists."""
+        host, _, pid = record.owner.rpartition(":")
+        return host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid))
 
 
 def _messages(

@@ -21,9 +21,10 @@ from datetime import date, datetime, timedelta
 
 from bot.config import ChannelConfig
 from bot.events import ChatAdapter, PostTarget
+from bot.replicas import DEFAULT_EVERY, ReplicaDuties
 from bot.schedule import DEFAULT_GRACE, DailyScheduler
 from bot.service import Service
-from bot.store import Store
+from bot.store import SharedStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ async def serve(
     store: Store,
     clock: Callable[[], datetime] | None = None,
     grace: timedelta = DEFAULT_GRACE,
+    replica_every: timedelta = DEFAULT_EVERY,
 ) -> None:
     """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
     a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM)."""
@@ -70,6 +72,11 @@ async def serve(
     )
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
+    if isinstance(store, SharedStore):
+        # Replicas share the store: finish the posts of replicas that died, follow the
+        # papers the others fetched (bot.replicas). A bug there stops the bot, loudly.
+        duties = ReplicaDuties(store, service.poster, targets, index=service.index_papers)
+        runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, replica_every)))
     stop = asyncio.ensure_future(service.poster.stopping.wait())
     try:
         await scheduler.start()

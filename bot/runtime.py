@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 
 from bot.config import Config
-from bot.errors import StoreLocked
+from bot.config.schema import ENV_DATABASE_PASSWORD
+from bot.errors import StoreError, StoreLocked
 from bot.sources.arxiv import ArxivClient
 from bot.sources.http import make_client
 from bot.sources.huggingface import HuggingFaceClient
@@ -55,7 +56,10 @@ async def open_runtime(
     Writers get StoreLocked or DataDirReadOnly, one line naming the directory.
     """
     env = os.environ if env is None else env
-    store = await _open_store(config.storage.path, readonly_if_locked=readonly_if_locked)
+    if config.storage.url:
+        store = await open_postgres(config.storage.url, env)
+    else:
+        store = await _open_store(config.storage.path, readonly_if_locked=readonly_if_locked)
     timeout = max(config.huggingface.timeout, config.arxiv.timeout)
     http = make_client(timeout=timeout, transport=transport)
     try:
@@ -82,6 +86,22 @@ async def open_runtime(
     finally:
         await http.aclose()
         await store.close()
+
+
+async def open_postgres(url: str, env: Mapping[str, str], *, upgrade: bool = True) -> Store:
+    """The shared PostgreSQL store; the password only from the environment. Imported here,
+    not at the top: asyncpg is the `postgres` extra, needed only by those who use it."""
+    try:
+        from bot.store.postgres import PostgresStore
+    except ImportError as exc:
+        raise StoreError("[storage] url needs the PostgreSQL driver: "
+                         "pip install 'paperboy[postgres]'") from exc
+    return await PostgresStore.open(url, password=database_password(env), upgrade=upgrade)
+
+
+def database_password(env: Mapping[str, str]) -> str | None:
+    """The PostgreSQL password: $PAPERBOY_DATABASE_PASSWORD, else libpq's $PGPASSWORD."""
+    return env.get(ENV_DATABASE_PASSWORD) or env.get("PGPASSWORD") or None
 
 
 async def _open_store(data_dir: Path, *, readonly_if_locked: bool) -> Store:

@@ -271,6 +271,13 @@ class Service:
             return None
         return await self._store.paper_for_message(message)
 
+    async def index_papers(self, papers: list[Paper]) -> int:
+        """Offer papers another process put in a shared store to this process's search
+        index (bot.replicas); how many were queued (0 without an index)."""
+        if self._searcher is None:
+            return 0
+        return await self._searcher.index_papers(papers)
+
     async def close(self) -> None:
         """Commit what is queued for the search index; call once, when the bot stops."""
         if self._searcher is not None:

@@ -44,7 +44,7 @@ from bot.schedule import local_today
 from bot.search import backfill, open_index, rebuild_index
 from bot.service import describe_outcome
 from bot.summarize import instant_summary
-from paperboy import jsonshape
+from paperboy import db_commands, jsonshape
 from paperboy.parser import build_parser
 from paperboy.wiring import (
     address,
@@ -309,6 +309,18 @@ async def cmd_config_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    for line in await db_commands.db_upgrade(_config(args)):
+        print(line)
+    return EXIT_OK
+
+
+async def cmd_db_import(args: argparse.Namespace) -> int:
+    for line in await db_commands.db_import(_config(args), args.source):
+        print(line)
+    return EXIT_OK
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 def _config(args: argparse.Namespace) -> Config:
@@ -357,7 +369,7 @@ _HANDLERS = {
     "digest": cmd_digest, "search": cmd_search, "backfill": cmd_backfill,
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
     "config_check": cmd_config_check, "discord_invite": cmd_discord_invite,
-    "discord_sync": cmd_discord_sync,
+    "discord_sync": cmd_discord_sync, "db_upgrade": cmd_db_upgrade, "db_import": cmd_db_import,
 }
 
 

@@ -132,4 +132,8 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
         "--format", choices=("json", "markdown", "bibtex", "csv"), default="markdown"
     )
     listing.set_defaults(handler=handlers["list"])
+
+    from paperboy.db_commands import add_db_parser
+
+    add_db_parser(sub, common, handlers["db_upgrade"], handlers["db_import"])
     return parser

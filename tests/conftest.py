@@ -28,6 +28,7 @@ from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for e
 from tests.fakes.hf_server import fake_hf, load_items  # noqa: F401  (fake_hf: a fixture)
 from tests.fakes.postgres import (  # noqa: F401  (fixtures)
     pg_database,
+    pg_database_sync,
     pg_reused_database,
     postgres_server,
 )

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from typing import Any
 
-from bot.config.schema import ENV_DATA, PLATFORM_TOKENS, Config
+from bot.config.schema import ENV_DATA, ENV_DATABASE_PASSWORD, PLATFORM_TOKENS, Config
 from bot.models import Platform
 
 
@@ -65,6 +65,9 @@ def _secrets(config: Config, env: Mapping[str, str]) -> Iterator[str]:
         if name == key_env and not config.summaries.llm_enabled:
             state += " — unused while [summaries] base_url is empty"
         yield f"#   {name}: {state}"
+    if config.storage.url:
+        state = "set (••••)" if _is_set(env, ENV_DATABASE_PASSWORD) else "not set"
+        yield f"#   {ENV_DATABASE_PASSWORD}: {state}"
     platforms = platforms_from_env(env)
     yield ""
     yield f"# paperboy run starts: {', '.join(platforms)}"

@@ -21,6 +21,8 @@ ON_EMPTY: tuple[str, ...] = get_args(OnEmpty)
 
 ENV_CONFIG = "PAPERBOY_CONFIG"
 ENV_DATA = "PAPERBOY_DATA"
+# The PostgreSQL password when [storage] url is set (libpq's PGPASSWORD works too).
+ENV_DATABASE_PASSWORD = "PAPERBOY_DATABASE_PASSWORD"
 DEFAULT_FILE = "config.toml"
 PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
 
@@ -113,6 +115,10 @@ class DiscordConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path = Path("data")
+    # "postgresql://user@host:5432/db": team state on PostgreSQL (shared by replicas); the
+    # password comes from $PAPERBOY_DATABASE_PASSWORD (or libpq's $PGPASSWORD), never the file.
+    # Empty: everything in `path` (TinyDB). `path` still holds each process's search index.
+    url: str = ""
 
 
 @dataclass(frozen=True)

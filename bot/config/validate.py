@@ -207,7 +207,25 @@ def _storage(table: _Table, base: Path) -> StorageConfig:
         raise table.error("path", "must not be empty")
     path = Path(raw).expanduser()
     # Relative to the config file, so the bot finds its data wherever it is started from.
-    return StorageConfig(path=path if path.is_absolute() else base / path)
+    return StorageConfig(path=path if path.is_absolute() else base / path,
+                         url=_database_url(table))
+
+
+def _database_url(table: _Table) -> str:
+    url = table.text("url", "")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise table.error("url", "expected a PostgreSQL URL like "
+                          "postgresql://paperboy@localhost:5432/paperboy")
+    if parts.password is not None or "password" in parts.query.lower():
+        # Said without quoting the URL: the message must not carry the password.
+        raise table.error("url", "has a password in it; put the password in the "
+                          "PAPERBOY_DATABASE_PASSWORD environment variable instead")
+    if not parts.hostname:
+        raise table.error("url", "names no host (postgresql://user@HOST:5432/database)")
+    return url
 
 
 def _huggingface(table: _Table) -> HuggingFaceConfig:

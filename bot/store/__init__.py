@@ -184,6 +184,28 @@ class Store(Protocol):
         """Every channel set up from chat, sorted by (platform, team, channel)."""
 
 
+@runtime_checkable
+class SharedStore(Protocol):
+    """What a store shared by several processes (`exclusive` False) adds to `Store`: post
+    claims held under a lease that every write of the post renews, and a takeover that only
+    one process can win. bot.posting resumes another process's post only through it."""
+
+    async def take_over_post(
+        self, channel: ChatRef, day: date, owner: str, previous_owner: str, *,
+        owner_gone: bool = False,
+    ) -> PostRecord | None:
+        """Make `owner` the claimant of the open post that `previous_owner` still holds, if
+        its lease ran out (or `owner_gone`: the caller knows that process is dead). The
+        record as taken over, or None when the lease is alive or another process won."""
+
+    async def expired_claims(self) -> list[tuple[ChatRef, date]]:
+        """Open posts whose lease ran out: their owner died mid-post."""
+
+    async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
+        """Papers any process wrote after change number `after` (0: all), and the number to
+        pass next time: how each process keeps its own search index up to date."""
+
+
 def with_items(
     record: PostRecord, items: Sequence[PostItem], status: PostStatus | None = None
 ) -> PostRecord:
@@ -202,6 +224,7 @@ __all__ = [
     "PostItem",
     "PostRecord",
     "PostStatus",
+    "SharedStore",
     "Store",
     "with_items",
 ]

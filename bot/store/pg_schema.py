@@ -112,8 +112,17 @@ CREATE TABLE channel_setups (
 );
 """
 
+# Every paper write takes a new number, so each replica can feed its own search index with
+# the papers any replica fetched since it last looked (`papers_since`).
+_V2 = """
+CREATE SEQUENCE papers_change_seq;
+ALTER TABLE papers ADD COLUMN seq bigint NOT NULL DEFAULT nextval('papers_change_seq');
+CREATE INDEX papers_by_change ON papers (seq);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "papers, summaries, posts and their items, team lists, meta, channel setups", _V1),
+    (2, "a change number on papers, for each replica's search index", _V2),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -41,6 +41,8 @@ from bot.store import _codec as codec
 # How long a claim stays its owner's without a write. A post writes after every message,
 # so only a process that died (or hangs) lets it run out; then another replica takes over.
 DEFAULT_LEASE = timedelta(minutes=2)
+# How old a paper write must be before `papers_since` hands it out (see there).
+DEFAULT_SETTLE = timedelta(seconds=2)
 
 _POST = "platform = $1 AND team = $2 AND channel = $3 AND day = $4 AND released_at IS NULL"
 
@@ -51,16 +53,18 @@ class PostgresStore:
     readonly = False
     exclusive = False  # other replicas write too: only stale claims are taken over
 
-    def __init__(self, pool: asyncpg.Pool, where: str, lease: timedelta) -> None:
+    def __init__(self, pool: asyncpg.Pool, where: str, lease: timedelta,
+                 settle: timedelta = DEFAULT_SETTLE) -> None:
         self._pool = pool
         self.where = where  # "host:port/db", for messages: never the password
         self.lease = lease
+        self.settle = settle
         self._closed = False
 
     @classmethod
     async def open(
         cls, url: str, *, password: str | None, lease: timedelta = DEFAULT_LEASE,
-        upgrade: bool = True, max_connections: int = 10,
+        upgrade: bool = True, max_connections: int = 10, settle: timedelta = DEFAULT_SETTLE,
     ) -> PostgresStore:
         """Connect (a pool of up to `max_connections`) and, with `upgrade`, apply pending
         migrations. Raises StoreError when the server cannot be reached or refuses."""
@@ -72,7 +76,7 @@ class PostgresStore:
                 server_settings={"application_name": f"paperboy {socket.gethostname()}"
                                                      f":{os.getpid()}"},
             )
-        store = cls(pool, where, lease)
+        store = cls(pool, where, lease, settle)
         try:
             async with store._conn() as conn:
                 if upgrade:
@@ -104,8 +108,9 @@ class PostgresStore:
         async with self._conn() as conn:
             await conn.execute(
                 "INSERT INTO papers (arxiv_id, data) SELECT * FROM unnest($1::text[], "
-                "$2::text[]::jsonb[]) ON CONFLICT (arxiv_id) DO UPDATE "
-                "SET data = EXCLUDED.data, updated_at = now()",
+                "$2::text[]::jsonb[]) ON CONFLICT (arxiv_id) DO UPDATE SET data = "
+                "EXCLUDED.data, updated_at = now(), seq = nextval('papers_change_seq') "
+                "WHERE papers.data IS DISTINCT FROM EXCLUDED.data",
                 list(latest), [json.dumps(codec.paper_to_dict(p)) for p in latest.values()])
 
     async def get_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
@@ -130,6 +135,18 @@ class PostgresStore:
                 return
             after = rows[-1]["arxiv_id"]
             yield [codec.paper_from_dict(row["data"]) for row in rows]
+
+    async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
+        """Papers written (by any process) after change number `after`, oldest change first,
+        at most `limit`; and the change number to pass next time."""
+        async with self._conn() as conn:
+            # Only writes older than `settle`: a write still committing may hold a lower
+            # number than one already visible, and must not be stepped over.
+            rows = await conn.fetch("SELECT seq, data FROM papers WHERE seq > $1 AND "
+                                    "updated_at <= now() - $3::interval ORDER BY seq LIMIT $2",
+                                    after, max(1, limit), self.settle)
+        last = rows[-1]["seq"] if rows else after
+        return [codec.paper_from_dict(row["data"]) for row in rows], int(last)
 
     # --- summaries (cache) ----------------------------------------------------------
     async def get_summaries(
@@ -241,6 +258,39 @@ class PostgresStore:
                 "SELECT platform, team, channel, day FROM posts WHERE status = 'claimed' AND "
                 "released_at IS NULL AND lease_until < now() ORDER BY lease_until")
         return [(ChatRef(r["platform"], r["team"], r["channel"]), r["day"]) for r in rows]
+
+    async def import_post(self, record: PostRecord, *, released: bool = False) -> bool:
+        """Write a post record another store kept (`paperboy db import`), its status, owner
+        and items as they were. False when it is already here, so an import can run again."""
+        async with self._conn() as conn, conn.transaction():
+            values = (*_channel(record.channel), record.day, record.status, record.owner,
+                      record.claimed_at)
+            if released:
+                keys = sorted(f"{i.key}|{i.message_id or ''}" for i in record.items)
+                if await conn.fetchval(
+                        "SELECT true FROM posts p WHERE platform = $1 AND team = $2 AND channel "
+                        "= $3 AND day = $4 AND released_at IS NOT NULL AND (SELECT "
+                        "coalesce(array_agg(key || '|' || coalesce(message_id, '') ORDER BY "
+                        "key || '|' || coalesce(message_id, '') COLLATE \"C\"), '{}') FROM "
+                        "post_items WHERE post_id = p.id) = $5::text[] LIMIT 1",
+                        *values[:4], sorted(keys, key=lambda k: k.encode())):
+                    return False
+                post_id = await conn.fetchval(
+                    "INSERT INTO posts (platform, team, channel, day, status, owner, "
+                    "claimed_at, lease_until, released_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                    "$7, now(), now()) RETURNING id", *values)
+            else:
+                post_id = await conn.fetchval(
+                    "INSERT INTO posts (platform, team, channel, day, status, owner, "
+                    "claimed_at, lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) "
+                    "ON CONFLICT (platform, team, channel, day) WHERE released_at IS NULL "
+                    "DO NOTHING RETURNING id", *values)
+                if post_id is None:
+                    return False
+            await _upsert_items(conn, post_id, record.channel, record.items)
+            await conn.execute("INSERT INTO teams VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               record.channel.platform, record.channel.team)
+        return True
 
     async def _renew(self, conn: asyncpg.Connection, channel: ChatRef, day: date,
                      status: PostStatus | None) -> int:
@@ -356,6 +406,17 @@ class PostgresStore:
         return sorted(setups, key=lambda s: setup_key(s.channel))
 
 
+async def upgrade_schema(url: str, *, password: str | None) -> list[tuple[int, str]]:
+    """Apply the migrations `url`'s database lacks (`paperboy db upgrade`); those applied."""
+    where = describe_url(url)
+    with _translated(where):
+        conn = await asyncpg.connect(url, password=password or None, timeout=10)
+        try:
+            return await pg_schema.upgrade(conn)
+        finally:
+            await conn.close()
+
+
 def describe_url(url: str) -> str:
     """`host:port/database` of a connection URL: what messages name (never a password)."""
     parts = urlsplit(url)
@@ -411,4 +472,4 @@ def _model_key(model: str | None) -> str:
     return "" if model is None else "=" + model
 
 
-__all__ = ["DEFAULT_LEASE", "PostgresStore", "describe_url"]
+__all__ = ["DEFAULT_LEASE", "PostgresStore", "describe_url", "upgrade_schema"]

@@ -223,6 +223,22 @@ def _run_apart(function: Callable[[Server], Awaitable[None]], server: Server) ->
         pool.submit(asyncio.run, function(server)).result()
 
 
+@pytest.fixture
+def pg_database_sync(postgres_server: Server) -> Iterator[Database]:
+    """`pg_database` for a synchronous test (one that runs `paperboy` with its own loop)."""
+    made: list[Database] = []
+
+    async def create(server: Server) -> None:
+        made.append(await create_database(server))
+
+    async def drop(server: Server) -> None:
+        await drop_database(made[0])
+
+    _run_apart(create, postgres_server)
+    yield made[0]
+    _run_apart(drop, postgres_server)
+
+
 async def _ping(server: Server) -> None:
     conn = await server.connect()
     try:
