@@ -46,6 +46,7 @@ from bot.service import describe_outcome
 from bot.summarize import instant_summary
 from paperboy import db_commands, jsonshape
 from paperboy.parser import build_parser
+from paperboy.shards import own_shards
 from paperboy.wiring import (
     address,
     build_service,
@@ -274,10 +275,13 @@ async def _run_chat(config: Config, platforms: Sequence[str]) -> int:
         adapters: list[ChatAdapter] = []
         if "slack" in platforms:
             adapters.append(slack_adapter(rt.config, service))
-        if "discord" in platforms:
-            adapters.append(discord_adapter(service))
-        with stop_on_signals(service) as signalled:
-            await serve(service, adapters, store=rt.store)
+        # Held while serving: a second process asking for one of these shards is refused.
+        async with own_shards(rt.config, os.environ,
+                              discord="discord" in platforms) as shards:
+            if "discord" in platforms:
+                adapters.append(discord_adapter(service, shards))
+            with stop_on_signals(service) as signalled:
+                await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK
 
 

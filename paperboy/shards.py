@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import asyncpg
-
-from adapters.discord.adapter import Shards
-from bot.config import DiscordConfig
+from bot.config import Config, DiscordConfig
 from bot.errors import ConfigError, StoreError
+from bot.runtime import database_password
+
+if TYPE_CHECKING:
+    from adapters.discord.adapter import Shards
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ def plan(settings: DiscordConfig, *, shared_database: bool) -> Shards | None:
     process must run them all."""
     if settings.shard_count == 0:
         return None
+    # Imported here: discord.py loads only for a process that runs Discord.
+    from adapters.discord.adapter import Shards
+
     every = tuple(range(settings.shard_count))
     ids = settings.shard_ids or every
     if not shared_database and ids != every:
@@ -54,6 +59,8 @@ def plan(settings: DiscordConfig, *, shared_database: bool) -> Shards | None:
 @asynccontextmanager
 async def hold_shards(url: str, password: str | None, shards: Shards) -> AsyncIterator[None]:
     """Hold `shards` for the duration of the block, or raise ShardTaken at once."""
+    import asyncpg  # the `postgres` extra: needed only with [storage] url
+
     try:
         conn = await asyncpg.connect(url, password=password or None, timeout=10)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -73,10 +80,23 @@ async def hold_shards(url: str, password: str | None, shards: Shards) -> AsyncIt
         await conn.close()
 
 
+@asynccontextmanager
+async def own_shards(config: Config, env: Mapping[str, str], *, discord: bool
+                     ) -> AsyncIterator[Shards | None]:
+    """This process's shards per `config`, held for the block when a database is shared;
+    None (and nothing held) when `discord` is False: this process runs no gateway."""
+    shards = plan(config.discord, shared_database=bool(config.storage.url)) if discord else None
+    if shards is None or not config.storage.url:
+        yield shards
+        return
+    async with hold_shards(config.storage.url, database_password(env), shards):
+        yield shards
+
+
 def shard_key(shard: int) -> int:
     """The advisory lock key of a shard: a stable signed 64-bit number."""
     digest = hashlib.sha256(f"paperboy:discord-shard:{shard}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-__all__ = ["ShardTaken", "hold_shards", "plan", "shard_key"]
+__all__ = ["ShardTaken", "hold_shards", "own_shards", "plan", "shard_key"]

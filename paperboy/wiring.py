@@ -21,13 +21,15 @@ from bot.config import ChannelConfig, Config
 from bot.errors import ConfigError, UserInputError
 from bot.events import ChatAdapter
 from bot.models import ChatRef
-from bot.runtime import Runtime
+from bot.runtime import Runtime, database_password
 from bot.search import Searcher, open_index
 from bot.service import Service
 
 if TYPE_CHECKING:
     from adapters.console.adapter import ConsoleAdapter
+    from adapters.discord.adapter import Shards
     from adapters.slack.adapter import SlackAdapter
+    from adapters.slack.installations import Installations
 
 log = logging.getLogger("paperboy")
 
@@ -87,9 +89,17 @@ async def console_adapter(
 
 
 def slack_adapter(config: Config, service: Service) -> SlackAdapter:
-    """The Slack adapter, its tokens from the environment (never from config)."""
+    """The Slack adapter, its tokens from the environment (never from config). With
+    `[slack] client_id`, the app installed in many workspaces: their tokens in the
+    PostgreSQL of `[storage] url`, the client secret from the environment."""
     from adapters.slack.adapter import SlackAdapter
 
+    if config.slack.client_id:
+        return SlackAdapter(
+            service, config.slack, bot_token=None,
+            signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
+            installations=slack_installations(config),
+        )
     return SlackAdapter(
         service, config.slack, bot_token=os.environ["SLACK_BOT_TOKEN"],
         signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
@@ -97,11 +107,28 @@ def slack_adapter(config: Config, service: Service) -> SlackAdapter:
     )
 
 
-def discord_adapter(service: Service) -> ChatAdapter:
-    """The Discord adapter, with the token from the environment (imported only here)."""
+def slack_installations(config: Config) -> Installations:
+    """slack_sdk's installation and state stores on the team state's PostgreSQL."""
+    from adapters.slack.installations import Installations, OAuthSecrets, open_engine
+
+    if not config.storage.url:
+        raise ConfigError("installs in many workspaces keep each one's tokens in PostgreSQL: "
+                          "set [storage] url, or remove client_id to serve the one workspace "
+                          "of SLACK_BOT_TOKEN", key="slack.client_id")
+    secret = os.environ.get("SLACK_CLIENT_SECRET", "").strip()
+    if not secret:
+        raise ConfigError("not set: the app's Client Secret (Basic Information → App "
+                          "Credentials), needed with [slack] client_id", key="SLACK_CLIENT_SECRET")
+    engine = open_engine(config.storage.url, database_password(os.environ))
+    return Installations(engine, OAuthSecrets(config.slack.client_id, secret))
+
+
+def discord_adapter(service: Service, shards: Shards | None = None) -> ChatAdapter:
+    """The Discord adapter, with the token from the environment (imported only here);
+    `shards`: the gateway shards this process runs (paperboy/shards.py holds them)."""
     from adapters.discord.adapter import DiscordAdapter
 
-    return DiscordAdapter(service, discord_token())
+    return DiscordAdapter(service, discord_token(), shards=shards)
 
 
 def discord_token() -> str:

@@ -265,6 +265,8 @@ class SlackAdapter:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if self.installations is not None:
+            await self.installations.close()
 
     async def _http_request(self, request: web.Request) -> web.Response:
         response = await self.app.async_dispatch(await to_bolt_request(request))

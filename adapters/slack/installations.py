@@ -94,6 +94,10 @@ class Installations:
             await conn.run_sync(self.store.metadata.create_all)
             await conn.run_sync(self.states.metadata.create_all)
 
+    async def close(self) -> None:
+        """Close the engine's connections (the adapter's `close` calls this)."""
+        await self.engine.dispose()
+
     def settings(self, scopes: list[str], *, authorization_url: str | None = None
                  ) -> AsyncOAuthSettings:
         """slack-bolt's OAuth settings: `/slack/install` answers with a redirect to Slack's

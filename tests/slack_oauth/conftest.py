@@ -177,5 +177,3 @@ async def deployment(services: Services, pg_database: Database
         for replica in replicas:
             await replica.adapter.close()
             await replica.task
-            assert replica.adapter.installations is not None
-            await replica.adapter.installations.engine.dispose()
