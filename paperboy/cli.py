@@ -54,6 +54,7 @@ from paperboy.wiring import (
     discord_adapter,
     discord_token,
     open_searcher,
+    shared_discord_limit,
     slack_adapter,
     stop_on_signals,
     team_for,
@@ -277,9 +278,10 @@ async def _run_chat(config: Config, platforms: Sequence[str]) -> int:
             adapters.append(slack_adapter(rt.config, service))
         # Held while serving: a second process asking for one of these shards is refused.
         async with own_shards(rt.config, os.environ,
-                              discord="discord" in platforms) as shards:
+                              discord="discord" in platforms) as shards, \
+                shared_discord_limit(rt.config) as gate:
             if "discord" in platforms:
-                adapters.append(discord_adapter(service, shards))
+                adapters.append(discord_adapter(service, shards, gate))
             with stop_on_signals(service) as signalled:
                 await serve(service, adapters, store=rt.store)
     return EXIT_STOPPED if signalled else EXIT_OK

@@ -12,8 +12,8 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from adapters.discord.adapter import Shards
     from adapters.slack.adapter import SlackAdapter
     from adapters.slack.installations import Installations
+    from paperboy.shared_rate import SharedBucket
 
 log = logging.getLogger("paperboy")
 
@@ -123,12 +124,32 @@ def slack_installations(config: Config) -> Installations:
     return Installations(engine, OAuthSecrets(config.slack.client_id, secret))
 
 
-def discord_adapter(service: Service, shards: Shards | None = None) -> ChatAdapter:
+def discord_adapter(service: Service, shards: Shards | None = None,
+                    gate: Callable[[], Awaitable[None]] | None = None) -> ChatAdapter:
     """The Discord adapter, with the token from the environment (imported only here);
-    `shards`: the gateway shards this process runs (paperboy/shards.py holds them)."""
+    `shards`: the gateway shards this process runs (paperboy/shards.py holds them);
+    `gate`: the rate limit shared with other replicas."""
     from adapters.discord.adapter import DiscordAdapter
 
-    return DiscordAdapter(service, discord_token(), shards=shards)
+    return DiscordAdapter(service, discord_token(), shards=shards, gate=gate)
+
+
+@asynccontextmanager
+async def shared_discord_limit(config: Config) -> AsyncIterator[SharedBucket | None]:
+    """Discord's global rate limit shared by every replica on `[storage] url`'s PostgreSQL
+    (paperboy/shared_rate.py); None with TinyDB, where one process is alone with the
+    token and discord.py's own pacing is enough."""
+    if not config.storage.url:
+        yield None
+        return
+    from paperboy.shared_rate import SharedBucket
+
+    bucket = await SharedBucket.open(config.storage.url, database_password(os.environ),
+                                     "discord:global")
+    try:
+        yield bucket
+    finally:
+        await bucket.close()
 
 
 def discord_token() -> str:

@@ -31,7 +31,7 @@ import hashlib
 import io
 import logging
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -199,11 +199,15 @@ class DiscordAdapter:
     platform = "discord"
 
     def __init__(self, service: Service, token: str, *,
-                 guild_ready_timeout: float = 2.0, shards: Shards | None = None) -> None:
+                 guild_ready_timeout: float = 2.0, shards: Shards | None = None,
+                 gate: Callable[[], Awaitable[None]] | None = None) -> None:
         """`guild_ready_timeout`: how long the gateway may stay silent about guilds before
         discord.py declares itself ready (its default, 2 s). `shards`: run only these
-        gateway shards (the caller holds their ownership)."""
+        gateway shards (the caller holds their ownership). `gate`: awaited before each
+        message or reaction sent, to keep every replica together under Discord's global
+        rate limit (paperboy/shared_rate.py)."""
         self.service = service
+        self._gate = gate
         self._token = token
         self.shards = shards
         self.client: discord.Client = (
@@ -339,6 +343,8 @@ class DiscordAdapter:
         target = self.client.get_partial_messageable(int(message.channel)).get_partial_message(
             int(message.message))
         try:
+            if self._gate is not None:
+                await self._gate()
             if on_list:
                 await target.add_reaction(CONFIRM_EMOJI)
             else:
@@ -396,6 +402,8 @@ class DiscordAdapter:
             raise UpstreamError(f"posting to channel {channel_id} is paused: "
                                 f"{self._paused[channel_id]}", source="discord")
         channel = self.client.get_partial_messageable(int(channel_id))
+        if self._gate is not None:
+            await self._gate()
         try:
             message = await channel.send(
                 content=rendered.content, embeds=list(rendered.embeds), view=view,

@@ -16,6 +16,7 @@ from adapters.discord.adapter import DiscordAdapter, Shards, invite_permissions
 from bot.config import ChannelConfig, DiscordConfig
 from bot.errors import ConfigError
 from paperboy.shards import ShardTaken, hold_shards, plan
+from paperboy.shared_rate import SharedBucket
 from tests.discord_adapter.conftest import DAY
 from tests.fakes.discord_api import TOKEN, FakeDiscord, Guild, command_payload
 from tests.fakes.postgres import Database
@@ -91,6 +92,38 @@ async def test_a_channel_on_another_shard_needs_its_guild_named(
     assert shard0.identity is not None
     unnamed = ChannelConfig(name="lab", platform="discord", id="300")
     assert shard0.identity.targets([unnamed], shard0) == []
+
+
+async def test_two_processes_posting_wait_in_one_shared_queue(
+    fake: FakeDiscord, services: Services, pg_database: Database
+) -> None:
+    """Each message waits for a slot of one bucket in PostgreSQL (frozen clock, one token
+    a burst, ten a second): the waits of both processes form one sequence."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+
+    buckets = [await SharedBucket.open(pg_database.url, pg_database.password, "discord",
+                                       rate=10, burst=1, clock=lambda: 1e6, sleep=sleep)
+               for _ in range(2)]
+    adapters = [DiscordAdapter(services.make(channel), TOKEN, guild_ready_timeout=0.3,
+                               shards=Shards(2, (shard,)), gate=bucket)
+                for shard, channel, bucket in ((0, LAB_CHANNEL, buckets[0]),
+                                               (1, OBS_CHANNEL, buckets[1]))]
+    try:
+        for adapter in adapters:
+            await asyncio.wait_for(adapter.connect(), 10)
+        await asyncio.gather(*(adapter.service.poster.post(
+            adapter.identity.targets([channel], adapter)[0], DAY)  # type: ignore[union-attr]
+            for adapter, channel in zip(adapters, (LAB_CHANNEL, OBS_CHANNEL), strict=True)))
+    finally:
+        for adapter in adapters:
+            await adapter.close()
+        for bucket in buckets:
+            await bucket.close()
+    sent = len(fake.messages[300]) + len(fake.messages[400])
+    assert sorted(slept) == [round(0.1 * n, 6) for n in range(1, sent)]
 
 
 # --- one owner per shard ------------------------------------------------------------------
