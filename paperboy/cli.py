@@ -321,6 +321,14 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_slack_forget(args: argparse.Namespace) -> int:
+    from paperboy.slack_commands import slack_forget
+
+    for line in await slack_forget(_config(args), args.team, with_list=args.with_list):
+        print(line)
+    return EXIT_OK
+
+
 async def cmd_db_import(args: argparse.Namespace) -> int:
     for line in await db_commands.db_import(_config(args), args.source):
         print(line)
@@ -376,6 +384,7 @@ _HANDLERS = {
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
     "config_check": cmd_config_check, "discord_invite": cmd_discord_invite,
     "discord_sync": cmd_discord_sync, "db_upgrade": cmd_db_upgrade, "db_import": cmd_db_import,
+    "slack_forget": cmd_slack_forget,
 }
 
 
