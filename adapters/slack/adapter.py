@@ -84,6 +84,8 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read",),
     "files.upload_v2": ("files:write",),
 }
+# Events the app in many workspaces handles (no scope needed): its tokens there go.
+INSTALL_EVENTS = ("app_uninstalled", "tokens_revoked")
 # Scopes that come with what the app receives rather than a method it calls.
 RECEIVES: dict[str, tuple[str, ...]] = {
     COMMAND: ("commands",),
@@ -178,8 +180,9 @@ class SlackAdapter:
             **oauth,
         )
         if installations is not None:
-            self.app.event("app_uninstalled")(self._on_uninstalled)
-            self.app.event("tokens_revoked")(self._on_tokens_revoked)
+            uninstalled, revoked = INSTALL_EVENTS
+            self.app.event(uninstalled)(self._on_uninstalled)
+            self.app.event(revoked)(self._on_tokens_revoked)
         self._app_token = app_token
         self._signing_secret = signing_secret
         self._pacer = pacer or Pacer()
@@ -593,5 +596,6 @@ def _upstream(exc: SlackApiError, method: str) -> UpstreamError:
 
 
 __all__ = [
-    "COMMAND", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES", "Pacer", "SlackAdapter",
+    "COMMAND", "INSTALL_EVENTS", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES",
+    "Pacer", "SlackAdapter", "WorkspacesIdentity",
 ]
