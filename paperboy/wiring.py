@@ -101,8 +101,13 @@ def slack_adapter(config: Config, service: Service) -> SlackAdapter:
             signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
             installations=slack_installations(config),
         )
+    bot_token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    if not bot_token:
+        raise ConfigError("not set: the Bot User OAuth Token (xoxb-…); or set [slack] "
+                          "client_id to serve every workspace that installs the app",
+                          key="SLACK_BOT_TOKEN")
     return SlackAdapter(
-        service, config.slack, bot_token=os.environ["SLACK_BOT_TOKEN"],
+        service, config.slack, bot_token=bot_token,
         signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
         app_token=os.environ.get("SLACK_APP_TOKEN") or None,
     )

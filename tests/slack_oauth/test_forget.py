@@ -81,3 +81,4 @@ async def test_forget_without_client_id_is_a_config_error(
     path.write_text(f'[storage]\npath = "{tmp_path / "data"}"\n')
     assert await _forget(path, LAB) == 2
     assert "client_id" in capsys.readouterr().err
+
