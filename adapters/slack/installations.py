@@ -20,6 +20,7 @@ logged. Called by adapters/slack/adapter.py; the engine comes from paperboy/wiri
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -80,6 +81,13 @@ class Installations:
     def __init__(self, engine: AsyncEngine, secrets: OAuthSecrets) -> None:
         self.engine = engine
         self.secrets = secrets
+        # Rotation locks wait on connections of their own: a request waiting for another's
+        # rotation must never hold one of the connections that rotation needs to finish
+        # (with one pool, a storm of expiring workspaces deadlocked it, bench/
+        # slack_workspaces.py). One waiter per workspace per process, the rest wait here.
+        self.lock_engine = create_async_engine(engine.url, pool_size=1, max_overflow=4,
+                                               pool_timeout=60)
+        self.rotating: dict[tuple[str | None, str | None], asyncio.Lock] = {}
         self.store = AsyncSQLAlchemyInstallationStore(
             client_id=secrets.client_id, engine=engine, logger=log)
         self.states = AsyncSQLAlchemyOAuthStateStore(
@@ -95,7 +103,8 @@ class Installations:
             await conn.run_sync(self.states.metadata.create_all)
 
     async def close(self) -> None:
-        """Close the engine's connections (the adapter's `close` calls this)."""
+        """Close the engines' connections (the adapter's `close` calls this)."""
+        await self.lock_engine.dispose()
         await self.engine.dispose()
 
     def settings(self, scopes: list[str], *, authorization_url: str | None = None
@@ -165,8 +174,10 @@ class SerialisedRotator(AsyncTokenRotator):
                                      ) -> Installation | None:
         if not _expiring(installation, minutes_before_expiration):
             return None  # the common case: no lock, no query
-        key = lock_key(f"slack-rotate:{installation.enterprise_id}:{installation.team_id}")
-        async with self._installations.engine.connect() as conn, conn.begin():
+        workspace = (installation.enterprise_id, installation.team_id)
+        key = lock_key(f"slack-rotate:{workspace[0]}:{workspace[1]}")
+        local = self._installations.rotating.setdefault(workspace, asyncio.Lock())
+        async with local, self._installations.lock_engine.connect() as conn, conn.begin():
             # Held until this transaction ends, on this connection only: a replica that
             # crashes mid-rotation frees it with its connection.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

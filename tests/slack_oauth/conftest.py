@@ -149,8 +149,9 @@ class Deployment:
                 for call in self.fake.calls if call.path == f"/api/{method}"]
 
 
-def make_replica(service: Service, fake: FakeSlack, database: Database) -> SlackAdapter:
-    engine = open_engine(database.url, database.password)
+def make_replica(service: Service, fake: FakeSlack, database: Database, *,
+                 pool_size: int = 5) -> SlackAdapter:
+    engine = open_engine(database.url, database.password, pool_size=pool_size)
     installations = Installations(engine, OAuthSecrets(CLIENT_ID, CLIENT_SECRET))
     config = SlackConfig(mode="http", port=0, api_url=fake.api_url)
     return SlackAdapter(service, config, bot_token=None, signing_secret=SECRET,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.service.conftest import DAY
+from tests.service.conftest import DAY, Services
 
-from .conftest import LAB, LAB_CHANNEL, Deployment
+from .conftest import LAB, LAB_CHANNEL, Deployment, Replica, make_replica
 
 SHORT = 60  # seconds: inside slack-bolt's two-hour rotation window
 LONG = 12 * 3600  # what Slack grants on a refresh
@@ -63,6 +63,25 @@ async def test_the_daily_post_rotates_an_expiring_token_first(deployment: Deploy
     await adapter.service.poster.post(target, DAY)
     used = {deployment.fake.posted_with[m["ts"]] for m in deployment.fake.posted(LAB_CHANNEL.id)}
     assert used == set(deployment.fake.oauth.tokens)  # only the new token, valid now
+
+
+async def test_many_requests_waiting_for_a_rotation_do_not_starve_it_of_connections(
+    deployment: Deployment, services: Services
+) -> None:
+    """A replica with a pool of one connection (and one spare) takes twelve requests at
+    once while the token rotates: they wait without holding what the rotation needs."""
+    small = make_replica(services.make(LAB_CHANNEL), deployment.fake, deployment.database,
+                         pool_size=1)
+    await small.connect()
+    task = asyncio.ensure_future(small.run())
+    await small.serving.wait()
+    deployment.replicas.append(Replica(small, task))
+    await _install_expiring(deployment)
+    sent = await asyncio.gather(*(
+        deployment.command("help", team=LAB, channel=LAB_CHANNEL.id, replica=2)
+        for _ in range(12)))
+    replies = [await deployment.replied(url) for _, url in sent]
+    assert (len(replies), len(_refreshes(deployment))) == (12, 1)
 
 
 async def test_a_token_far_from_expiry_is_not_refreshed(deployment: Deployment) -> None:
