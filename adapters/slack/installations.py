@@ -25,6 +25,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -46,6 +47,7 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # how long an install link stays valid
 # Rotate a bot token this long before it expires (slack-bolt's default, said once here).
 ROTATE_MINUTES = 120
+AUTHORIZE_CACHE = 10_000  # tokens whose auth.test answer is kept (one per workspace, mostly)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Installations:
         # rotation must never hold one of the connections that rotation needs to finish
         # (with one pool, a storm of expiring workspaces deadlocked it, bench/
         # slack_workspaces.py). One waiter per workspace per process, the rest wait here.
-        self.lock_engine = create_async_engine(engine.url, pool_size=1, max_overflow=4,
+        self.lock_engine = create_async_engine(engine.url, pool_size=1, max_overflow=9,
                                                pool_timeout=60)
         self.rotating: dict[tuple[str | None, str | None], asyncio.Lock] = {}
         self.store = AsyncSQLAlchemyInstallationStore(
@@ -126,7 +128,11 @@ class Installations:
         authorize = AsyncInstallationStoreAuthorize(
             logger=log, installation_store=self.store, client_id=self.secrets.client_id,
             client_secret=self.secrets.client_secret, client=client,
-            token_rotation_expiration_minutes=ROTATE_MINUTES)
+            token_rotation_expiration_minutes=ROTATE_MINUTES, cache_enabled=True)
+        # Bolt caches who each token is (its auth.test) to keep that call out of every
+        # ack; the token still comes from the store each time, so an uninstalled workspace
+        # is refused at once. Bounded: rotation makes new tokens every few hours.
+        authorize.authorize_result_cache = _Recent(AUTHORIZE_CACHE)
         authorize.token_rotator = SerialisedRotator(self, client)
         return authorize
 
@@ -194,6 +200,19 @@ class SerialisedRotator(AsyncTokenRotator):
             await self._installations.store.async_save(rotated)
             log.info("Slack: rotated the bot token of workspace %s", installation.team_id)
             return rotated
+
+
+class _Recent(dict[str, Any]):
+    """A dict that keeps only its `size` most recently added entries."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.size:
+            del self[next(iter(self))]
 
 
 def _expiring(installation: Installation, minutes: int) -> bool:

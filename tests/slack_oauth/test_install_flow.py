@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.service.conftest import DAY
 
-from .conftest import LAB, LAB_CHANNEL, OBS, OBS_CHANNEL, Deployment
+from .conftest import LAB, LAB_CHANNEL, OBS, OBS_CHANNEL, USER, Deployment
 
 
 async def test_install_redirects_to_slack_consent_with_a_state_kept_in_postgres(
@@ -64,14 +64,25 @@ async def test_command_from_an_installed_workspace_is_answered(deployment: Deplo
     assert (await deployment.replied(response_url))["text"]
 
 
-async def test_each_workspace_is_authorised_with_its_own_token(deployment: Deployment) -> None:
+async def test_each_workspace_is_answered_with_its_own_token(deployment: Deployment) -> None:
+    """A 📌 in each workspace, each on the other replica than its install: the private
+    confirmation goes out with that workspace's token."""
     await deployment.install(LAB, start=0, finish=1)
     await deployment.install(OBS, start=1, finish=0)
-    for team, channel in ((LAB, LAB_CHANNEL), (OBS, OBS_CHANNEL)):
-        _, url = await deployment.command("help", team=team, channel=channel.id, replica=0)
-        await deployment.replied(url)
+    poster = deployment.replicas[0].adapter
+    assert poster.identity is not None
+    for target in poster.identity.targets([LAB_CHANNEL, OBS_CHANNEL], poster):
+        await poster.service.poster.post(target, DAY)
+    for replica, (team, channel) in enumerate(((LAB, LAB_CHANNEL), (OBS, OBS_CHANNEL))):
+        paper = deployment.fake.posted(channel.id)[1]
+        await deployment.event(team, {"type": "reaction_added", "user": USER,
+                                      "reaction": "pushpin", "item": {
+                                          "type": "message", "channel": channel.id,
+                                          "ts": paper["ts"]}},
+                               replica=replica, event_id=f"Ev{team}")
+        await deployment.fake.wait_until(lambda n=replica: len(deployment.fake.ephemerals) > n)
     tokens = deployment.fake.oauth.tokens
-    assert [tokens[t] for t in deployment.tokens_used("auth.test")[-2:]] == [LAB, OBS]
+    assert [tokens[t] for t in deployment.tokens_used("chat.postEphemeral")] == [LAB, OBS]
 
 
 async def test_command_from_a_workspace_without_the_app_is_told_to_reinstall(
