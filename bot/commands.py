@@ -9,7 +9,10 @@ adapter then hands the command to `bot.service` and renders the reply.
 Grammar (case-insensitive command words, any whitespace):
 
     /papers [help [command] | today | search <query> | save <id or link> |
-             unsave <id or link> | list | export [bibtex|markdown|csv] | settings] [--share]
+             unsave <id or link> | list | export [bibtex|markdown|csv] | settings |
+             settings <change> | subscribe [HH:MM] [timezone] [days] | unsubscribe] [--share]
+
+(`settings <change>`, `subscribe` and their values: bot.channel_grammar.)
 
 `--share` may end `today`, `search`, `list` and `export`: their reply is then posted to the
 channel instead of only to the caller (an export as a file where the platform can). It is a
@@ -28,7 +31,17 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
+from bot import channel_grammar
+from bot.channel_grammar import (
+    SETTINGS_SYNTAX,
+    ChannelChange,
+    Subscribe,
+    Unsubscribe,
+    parse_change,
+    parse_subscribe,
+)
 from bot.errors import InvalidPaperId, UnknownCommand, UserInputError
 from bot.export import EXPORT_FORMATS, ExportFormat
 from bot.ids import parse_paper_ref
@@ -92,10 +105,12 @@ class Export:
 
 @dataclass(frozen=True)
 class Settings:
-    """Show this channel's schedule and filters."""
+    """Show this channel's schedule and filters, after applying `change` when given."""
+
+    change: ChannelChange | None = None
 
 
-Command = Help | Today | Search | Save | Unsave | List | Export | Settings
+Command = Help | Today | Search | Save | Unsave | List | Export | Settings | Subscribe | Unsubscribe
 
 # One line per command, in the order a newcomer needs them; USAGE and help topics use it.
 _SYNTAX: dict[str, tuple[str, str]] = {
@@ -106,7 +121,9 @@ _SYNTAX: dict[str, tuple[str, str]] = {
     "unsave": ("unsave <id or link>", "remove your save"),
     "list": ("list", "the team list, newest first"),
     "export": ("export [bibtex|markdown|csv]", "the team list as a file"),
-    "settings": ("settings", "this channel's schedule and filters"),
+    "settings": ("settings [<setting> <value>]", "show or change this channel's daily post"),
+    "subscribe": ("subscribe [HH:MM] [timezone] [days]", "post daily picks in this channel"),
+    "unsubscribe": ("unsubscribe", "stop this channel's daily post"),
 }
 COMMAND_NAMES: tuple[str, ...] = tuple(_SYNTAX)
 _SHAREABLE = ("today", "search", "list", "export")
@@ -189,8 +206,14 @@ def parse_command(text: str) -> Command:
         if len(args) > 1:
             raise _error(f"export takes one format: {_format_choices()}")
         return build_export(args[0] if args else None, share=share)
+    if name == "subscribe":
+        return parse_subscribe(args, _error, _echo)
+    if name == "settings" and args:
+        return Settings(change=parse_change(args, _settings_error, _echo))
     if args:
         raise _error(f"{name} takes no arguments (got '{_echo(' '.join(args))}')")
+    if name == "unsubscribe":
+        return Unsubscribe()
     if name == "today":
         return Today(share=share)
     if name == "list":
@@ -283,6 +306,26 @@ def _unknown_command(word: str) -> UnknownCommand:
 
 def _error(message: str) -> UserInputError:
     return UserInputError(message, USAGE)
+
+
+def _settings_error(message: str) -> UserInputError:
+    # The settings grammar is too long for USAGE: its own line goes with the error.
+    return UserInputError(message, SETTINGS_SYNTAX)
+
+
+def build_subscribe(time: str | None = None, timezone: str | None = None,
+                    days: str | None = None) -> Subscribe:
+    """Subscribe from typed options (Discord), checked as the text grammar does."""
+    return channel_grammar.build_subscribe(time, timezone, days, _error, _echo)
+
+
+def build_settings(**options: Any) -> Settings:
+    """Settings from typed options (Discord): show them when none is given, else change
+    every option given (keywords_add, exclude_remove, top, time, timezone, days…)."""
+    given = {k: v for k, v in options.items() if v is not None and v is not False}
+    if not given:
+        return Settings()
+    return Settings(change=channel_grammar.build_change(_settings_error, _echo, **given))
 
 
 def _format_choices() -> str:

@@ -7,6 +7,7 @@ same on every platform. Escaping for a platform's markup is the renderer's job, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from bot.events import SaveReply, SettingsReply
@@ -60,13 +61,25 @@ def signals(paper: Paper) -> list[str]:
     return parts
 
 
-def settings_text(reply: SettingsReply) -> str:
-    """A channel's schedule and filters, one fact a line (plain text for every platform)."""
+# Where a channel's settings come from, as `/papers settings` says it ({file}: config.toml).
+SOURCES = {
+    "config": "settings from {file}",
+    "chat": "set up from chat",
+    "chat over config": "set from chat, over {file}",
+}
+
+
+def settings_text(reply: SettingsReply, name_of: Callable[[str], str] = str) -> str:
+    """A channel's schedule and filters, one fact a line (plain text for every platform);
+    what a command just changed first. `name_of` shows a user id as the platform can."""
     channel = reply.channel
+    head = [reply.note] if reply.note else []
     if channel is None:
-        return "This channel has no daily post configured; /papers today uses the defaults."
+        return "\n".join([*head, "This channel has no daily post; /papers subscribe starts "
+                                  "one, /papers today uses the defaults."])
     lines = [
-        f"#{channel.name}: daily post at {channel.time} {channel.timezone} on "
+        *head,
+        f"{_label(reply)}: daily post at {channel.time} {channel.timezone} on "
         f"{', '.join(channel.days) or 'no days'}",
         "next post: " + (reply.next_run.strftime("%a %d %b %Y %H:%M %Z")
                          if reply.next_run else "none scheduled"),
@@ -77,7 +90,25 @@ def settings_text(reply: SettingsReply) -> str:
         if values:
             lines.append(f"{label}: {', '.join(values)}")
     lines.append(f"save emoji: :{reply.save_emoji}:")
+    lines.append(source_line(reply, name_of))
     return "\n".join(lines)
+
+
+def _label(reply: SettingsReply) -> str:
+    # A channel set up from chat has no name of its own: its id would only confuse.
+    assert reply.channel is not None
+    return "This channel" if reply.source == "chat" else f"#{reply.channel.name}"
+
+
+def source_line(reply: SettingsReply, name_of: Callable[[str], str] = str) -> str:
+    """ "set up from chat by Ana; admins and Ana may change it" """
+    line = SOURCES[reply.source].format(file=reply.config_file)
+    if reply.subscriber is not None:
+        name = name_of(reply.subscriber)
+        line += f" by {name}; admins and {name} may change it"
+    elif reply.source == "config":
+        line += "; admins may override it from chat"
+    return line
 
 
 def save_text(reply: SaveReply, title: str | None = None) -> str:
@@ -96,6 +127,6 @@ def save_text(reply: SaveReply, title: str | None = None) -> str:
 
 
 __all__ = [
-    "AUTHORS_SHOWN", "LINK_NAMES", "authors_short", "compact", "count", "day_label",
-    "digest_title", "save_text", "settings_text", "signals",
+    "AUTHORS_SHOWN", "LINK_NAMES", "SOURCES", "authors_short", "compact", "count", "day_label",
+    "digest_title", "save_text", "settings_text", "signals", "source_line",
 ]

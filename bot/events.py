@@ -14,7 +14,7 @@ platform said, never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -45,6 +45,11 @@ class Identity:
             return None
         return ChatRef(self.platform, self.team, channel.id)
 
+    def serves(self, where: ChatRef) -> bool:
+        """Whether this connection posts in `where`, a channel set up from chat (whose
+        team the command that set it up named)."""
+        return where.platform == self.platform and where.team == self.team
+
     def targets(
         self, channels: Sequence[ChannelConfig], publisher: Publisher
     ) -> list[PostTarget]:
@@ -60,15 +65,31 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class CallerInfo:
+    """What the platform says about whoever typed a command: whether they may manage the
+    channel's daily post (a Slack workspace admin or owner, a Discord member with Manage
+    Channels there, the console's user) and their timezone when the platform knows it."""
+
+    may_manage: bool
+    timezone: str | None = None
+
+
+# Asked only by the commands that change a channel (Slack pays a users.info call for it).
+CallerLookup = Callable[[], Awaitable[CallerInfo]]
+
+
+@dataclass(frozen=True)
 class CommandEvent:
     """Someone typed `/papers <text>` in `where`; `command` is set instead of `text` when the
-    platform already split the arguments (Discord's subcommand options)."""
+    platform already split the arguments (Discord's subcommand options). `caller` tells
+    who the caller is on the platform; None means "an ordinary member"."""
 
     where: ChatRef
     user: str
     text: str = ""
     command: Command | None = None
     raw: Any = field(default=None, compare=False, repr=False)
+    caller: CallerLookup | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -166,11 +187,22 @@ class FileReply(Reply):
     count: int
 
 
+ChannelSource = Literal["config", "chat", "chat over config"]
+
+
 @dataclass(frozen=True)
 class SettingsReply(Reply):
+    """A channel's daily post. `source` says where its settings come from (config.toml, a
+    setup from chat, or chat settings over a config.toml channel); `subscriber` is the user
+    who set it up from chat; `note` says what a command just changed."""
+
     channel: ChannelConfig | None
     next_run: datetime | None = None  # in the channel's time zone; None: no posting days
     save_emoji: str = "pushpin"
+    source: ChannelSource = "config"
+    subscriber: str | None = None
+    note: str | None = None
+    config_file: str = "config.toml"  # or "the built-in defaults", as replies name it
 
 
 @dataclass(frozen=True)
@@ -261,7 +293,8 @@ class ChatAdapter(Publisher, Protocol):
 
 
 __all__: Sequence[str] = (
-    "ChatAdapter", "CommandEvent", "DetailsReply", "DigestReply", "ErrorReply", "FileReply",
+    "CallerInfo", "CallerLookup", "ChannelSource", "ChatAdapter", "CommandEvent",
+    "DetailsReply", "DigestReply", "ErrorReply", "FileReply",
     "HelpReply", "Identity", "Ignored", "ListReply", "NoticeReply", "Outgoing", "PostTarget",
     "Publisher", "ReactionEvent", "Reply", "SaveReply", "SearchHitView", "SearchReply",
     "SettingsReply", "Visibility",

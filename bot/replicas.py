@@ -24,6 +24,7 @@ from bot.errors import PaperboyError
 from bot.events import PostTarget
 from bot.models import ChatRef, Paper
 from bot.posting import DailyPoster
+from bot.schedule import DEFAULT_GRACE
 from bot.store import SharedStore
 
 log = logging.getLogger(__name__)
@@ -33,15 +34,16 @@ IndexFn = Callable[[list[Paper]], Awaitable[object]]
 
 
 class ReplicaDuties:
-    """The loop's state: the targets this replica serves and its paper cursor."""
+    """The loop's state: how to list the targets this replica serves, its paper cursor."""
 
     def __init__(
-        self, store: SharedStore, poster: DailyPoster, targets: Iterable[PostTarget], *,
-        index: IndexFn | None = None,
+        self, store: SharedStore, poster: DailyPoster,
+        targets: Callable[[], Iterable[PostTarget]], *, index: IndexFn | None = None,
     ) -> None:
         self._store = store
         self._poster = poster
-        self._targets: dict[ChatRef, PostTarget] = {t.where: t for t in targets}
+        # Asked each round: channels subscribed or unsubscribed from chat come and go.
+        self._targets = targets
         self._index = index
         self.cursor = 0  # papers' change number: 0 offers every paper once at start
 
@@ -59,8 +61,11 @@ class ReplicaDuties:
     async def round(self) -> tuple[int, int]:
         """One round; returns (posts taken over and finished, papers offered to the index)."""
         finished = 0
-        for where, day in await self._store.expired_claims():
-            target = self._targets.get(where)
+        expired = await self._store.expired_claims(DEFAULT_GRACE)
+        served: dict[ChatRef, PostTarget] = {t.where: t for t in self._targets()} \
+            if expired else {}
+        for where, day in expired:
+            target = served.get(where)
             if target is None:
                 continue  # a channel another replica's connections serve
             outcome = await self._poster.post(target, day)

@@ -19,8 +19,9 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
+from bot.chat_channels import LiveChannels
 from bot.config import ChannelConfig
-from bot.events import ChatAdapter, PostTarget
+from bot.events import ChatAdapter, Identity, PostTarget
 from bot.replicas import DEFAULT_EVERY, ReplicaDuties
 from bot.schedule import DEFAULT_GRACE, DailyScheduler
 from bot.service import Service
@@ -30,10 +31,14 @@ log = logging.getLogger(__name__)
 
 
 async def connect_all(
-    service: Service, adapters: Sequence[ChatAdapter]
+    service: Service, adapters: Sequence[ChatAdapter],
+    identified: list[tuple[ChatAdapter, Identity]] | None = None,
 ) -> list[PostTarget]:
-    """Connect every adapter; return the configured channels they serve, as post targets."""
+    """Connect every adapter; return the configured channels they serve, as post targets.
+    `identified`, when given, receives each adapter with the identity it connected as."""
     identities = await asyncio.gather(*(adapter.connect() for adapter in adapters))
+    if identified is not None:
+        identified.extend(zip(adapters, identities, strict=True))
     targets: list[PostTarget] = []
     for adapter, identity in zip(adapters, identities, strict=True):
         served = identity.targets(service.config.channels, adapter)
@@ -56,30 +61,46 @@ async def serve(
     store: Store,
     clock: Callable[[], datetime] | None = None,
     grace: timedelta = DEFAULT_GRACE,
+    started: Callable[[DailyScheduler], object] | None = None,
     replica_every: timedelta = DEFAULT_EVERY,
 ) -> None:
     """Run the bot until the first adapter stops serving (e.g. the console's input ends) or
-    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM)."""
-    targets = await connect_all(service, adapters)
-    by_name = {target.channel.name: target for target in targets}
+    a stop is requested (`service.poster.stopping`, set on Ctrl-C / SIGTERM). `started`
+    is handed the scheduler once it runs (tests move its clock)."""
+    identified: list[tuple[ChatAdapter, Identity]] = []
+    configured = await connect_all(service, adapters, identified)
+    # Channels set up from chat join the configured ones, and follow changes from chat.
+    live = LiveChannels(service.channels, identified)
+    targets = await live.merge(configured)
+    by_name = live.by_name
 
     async def post(channel: ChannelConfig, day: date) -> object:
-        return await service.poster.post(by_name[channel.name], day)
+        target = by_name.get(channel.name)
+        if target is None:  # unsubscribed from chat while its post was due
+            log.info("#%s: no longer subscribed; not posting %s", channel.name, day)
+            return None
+        return await service.poster.post(target, day)
 
     scheduler = DailyScheduler(
         [target.channel for target in targets], post, store=store, clock=clock, grace=grace,
         addresses={name: target.where for name, target in by_name.items()},
     )
+    live.attach(scheduler)
     warming = asyncio.ensure_future(service.warm_up(targets))
     runs = [asyncio.ensure_future(adapter.run()) for adapter in adapters]
     if isinstance(store, SharedStore):
         # Replicas share the store: finish the posts of replicas that died, follow the
         # papers the others fetched (bot.replicas). A bug there stops the bot, loudly.
-        duties = ReplicaDuties(store, service.poster, targets, index=service.index_papers)
-        runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, replica_every)))
+        duties = ReplicaDuties(store, service.poster, lambda: live.by_name.values(),
+                               index=service.index_papers)
+        # Rounds several times per lease, so a dead replica's post waits about one lease.
+        every = min(replica_every, store.lease / 4)
+        runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, every)))
     stop = asyncio.ensure_future(service.poster.stopping.wait())
     try:
         await scheduler.start()
+        if started is not None:
+            started(scheduler)
         done, _ = await asyncio.wait([*runs, stop], return_when=asyncio.FIRST_COMPLETED)
         for finished in done:
             finished.result()  # an adapter that failed says why

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -57,7 +58,8 @@ async def open_runtime(
     """
     env = os.environ if env is None else env
     if config.storage.url:
-        store = await open_postgres(config.storage.url, env)
+        store = await open_postgres(config.storage.url, env,
+                                    lease=timedelta(seconds=config.storage.lease_seconds))
     else:
         store = await _open_store(config.storage.path, readonly_if_locked=readonly_if_locked)
     timeout = max(config.huggingface.timeout, config.arxiv.timeout)
@@ -88,7 +90,8 @@ async def open_runtime(
         await store.close()
 
 
-async def open_postgres(url: str, env: Mapping[str, str], *, upgrade: bool = True) -> Store:
+async def open_postgres(url: str, env: Mapping[str, str], *, upgrade: bool = True,
+                        lease: timedelta | None = None) -> Store:
     """The shared PostgreSQL store; the password only from the environment. Imported here,
     not at the top: asyncpg is the `postgres` extra, needed only by those who use it."""
     try:
@@ -96,7 +99,8 @@ async def open_postgres(url: str, env: Mapping[str, str], *, upgrade: bool = Tru
     except ImportError as exc:
         raise StoreError("[storage] url needs the PostgreSQL driver: "
                          "pip install 'paperboy[postgres]'") from exc
-    return await PostgresStore.open(url, password=database_password(env), upgrade=upgrade)
+    return await PostgresStore.open(url, password=database_password(env), upgrade=upgrade,
+                                    **({"lease": lease} if lease is not None else {}))
 
 
 def database_password(env: Mapping[str, str]) -> str | None:

@@ -141,23 +141,8 @@ class DailyScheduler:
         )
         # The first run is strictly after now: a time at or before now belongs to catch_up,
         # so the two never both decide about the same instant.
-        after_now = self._now() + timedelta(microseconds=1)
         for channel in self._channels:
-            if not channel.days:
-                log.info("%s: no posting days configured; no daily post", _label(channel))
-                continue
-            trigger = _trigger(channel)
-            self._scheduler.add_job(
-                self._run_scheduled,
-                trigger,
-                args=(channel,),
-                id=f"daily:{channel.name}",
-                name=f"{_label(channel)} daily post",
-                misfire_grace_time=max(1, int(self._grace.total_seconds())),
-                coalesce=True,
-                max_instances=1,
-                next_run_time=trigger.get_next_fire_time(None, after_now),
-            )
+            self._add_job(channel)
         self._scheduler.start()
         runs = self.next_runs()
         for channel in self._channels:
@@ -211,6 +196,29 @@ class DailyScheduler:
         posted = await asyncio.gather(*(self._call_post(c, day) for c, day in due))
         return [(c.name, day) for (c, day), ok in zip(due, posted, strict=True) if ok]
 
+    def set_channel(self, channel: ChannelConfig, address: ChatRef) -> None:
+        """Schedule a channel while running, or reschedule it with new settings (a channel
+        set up or changed from chat). Its first run is its next time strictly after now;
+        a day it already posted stays posted (the Store's claim), whatever the new time."""
+        self._channels = (*(c for c in self._channels if c.name != channel.name), channel)
+        self._addresses[channel.name] = address
+        self._drop_jobs(channel.name)
+        if self._scheduler is not None:
+            self._add_job(channel)
+            when = self.next_runs().get(channel.name)
+            log.info("%s: rescheduled; next daily post at %s", _label(channel), when)
+
+    def remove_channel(self, name: str) -> bool:
+        """Stop scheduling the channel called `name` (a pending retry included); a post
+        already running finishes. False when no such channel was scheduled."""
+        known = any(c.name == name for c in self._channels)
+        self._channels = tuple(c for c in self._channels if c.name != name)
+        self._addresses.pop(name, None)
+        self._drop_jobs(name)
+        if known:
+            log.info("%s: daily post stopped", _label(ChannelConfig(name=name)))
+        return known
+
     def next_runs(self) -> dict[str, datetime]:
         """Channel name → the next time its post runs, in the channel's timezone.
 
@@ -260,6 +268,34 @@ class DailyScheduler:
         await asyncio.sleep(0)
 
     # --- internals ------------------------------------------------------------------
+    def _add_job(self, channel: ChannelConfig) -> None:
+        assert self._scheduler is not None
+        if not channel.days:
+            log.info("%s: no posting days configured; no daily post", _label(channel))
+            return
+        # The first run is strictly after now: a time at or before now belongs to catch_up,
+        # so the two never both decide about the same instant.
+        after_now = self._now() + timedelta(microseconds=1)
+        trigger = _trigger(channel)
+        self._scheduler.add_job(
+            self._run_scheduled,
+            trigger,
+            args=(channel,),
+            id=f"daily:{channel.name}",
+            name=f"{_label(channel)} daily post",
+            misfire_grace_time=max(1, int(self._grace.total_seconds())),
+            coalesce=True,
+            max_instances=1,
+            next_run_time=trigger.get_next_fire_time(None, after_now),
+        )
+
+    def _drop_jobs(self, name: str) -> None:
+        if self._scheduler is None:
+            return
+        for job_id in (f"daily:{name}", f"retry:{name}"):
+            if self._scheduler.get_job(job_id) is not None:
+                self._scheduler.remove_job(job_id)
+
     async def _run_scheduled(self, channel: ChannelConfig) -> None:
         # The date is that of the latest scheduled time, not of "now": a run delayed past
         # midnight (within grace) still posts for the day it was scheduled for.

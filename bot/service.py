@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 from bot import commands, daily, export
+from bot.channel_admin import ChannelAdmin
+from bot.channel_grammar import SETTINGS_SYNTAX, Subscribe, Unsubscribe
 from bot.config import ChannelConfig, Config
 from bot.errors import (
     InvalidPaperId,
@@ -26,6 +28,7 @@ from bot.errors import (
     UserInputError,
 )
 from bot.events import (
+    CallerLookup,
     CommandEvent,
     DetailsReply,
     DigestReply,
@@ -41,12 +44,11 @@ from bot.events import (
     SaveReply,
     SearchHitView,
     SearchReply,
-    SettingsReply,
     Visibility,
 )
 from bot.models import ChatRef, Digest, Paper, Saver
 from bot.posting import DailyPoster, PostOutcome
-from bot.schedule import local_today, next_post_at
+from bot.schedule import local_today
 from bot.search import SEARCH_USAGE, Searcher, parse_query
 from bot.sources.arxiv import ArxivClient
 from bot.sources.huggingface import HuggingFaceClient
@@ -96,40 +98,50 @@ class Service:
             summarizer=summarizer, clock=self.clock,
             today=lambda target: self.local_today(target.channel),
         )
+        # Channels set up from chat (`/papers subscribe`, `settings <change>`, `unsubscribe`).
+        self.channels = ChannelAdmin(config, store, self.clock, self.channel_for)
 
     # --- commands -------------------------------------------------------------------------
 
     async def handle_command(self, event: CommandEvent) -> Reply:
         """Run one `/papers` command, typed (`event.command`) or as text."""
         if event.command is not None:
-            return await self.run_command(event.where, event.user, event.command)
+            return await self.run_command(event.where, event.user, event.command,
+                                          caller=event.caller)
         try:
             command = commands.parse_command(event.text)
         except UserInputError as exc:
+            if exc.usage == SETTINGS_SYNTAX:
+                return HelpReply(commands.help_for("settings"), error=str(exc),
+                                 syntax=SETTINGS_SYNTAX)
             return HelpReply(commands.HELP, error=str(exc))
-        return await self.run_command(event.where, event.user, command)
+        return await self.run_command(event.where, event.user, command, caller=event.caller)
 
-    async def run_command(self, where: ChatRef, user: str, command: commands.Command) -> Reply:
+    async def run_command(self, where: ChatRef, user: str, command: commands.Command, *,
+                          caller: CallerLookup | None = None) -> Reply:
         """Run an already typed command. Bad input, refusals and upstream or store failures
-        become replies; a bug propagates."""
+        become replies; a bug propagates. `caller` says whether the user may manage the
+        channel (asked only by the commands that change it)."""
         name = type(command).__name__.lower()
         try:
-            return await self._run(where, user, command)
+            return await self._run(where, user, command, caller)
         except UserInputError as exc:
             if exc.usage is None:
                 return NoticeReply(str(exc))  # not about usage: the usage would not help
             topic = commands.help_for(name) or commands.HELP
-            syntax = exc.usage if exc.usage == SEARCH_USAGE else None
+            syntax = exc.usage if exc.usage in (SEARCH_USAGE, SETTINGS_SYNTAX) else None
             return HelpReply(topic, error=str(exc), syntax=syntax)
         except PaperboyError as exc:
             # INFO: the user is told in the reply; the upstream or store logged the cause.
             log.info("/papers %s from %s failed: %s", name, user, exc)
             return ErrorReply(_one_line(exc))
 
-    async def _run(self, where: ChatRef, user: str, command: commands.Command) -> Reply:
+    async def _run(self, where: ChatRef, user: str, command: commands.Command,
+                   caller: CallerLookup | None = None) -> Reply:
         match command:
             case commands.Help(topic=topic):
-                return HelpReply(commands.help_for(topic))
+                return HelpReply(commands.help_for(topic),
+                                 syntax=SETTINGS_SYNTAX if topic == "settings" else None)
             case commands.Today(share=share):
                 return DigestReply(await self.today(where), visibility=_shown(share))
             case commands.Search(query=query, share=share, limit=limit):
@@ -148,16 +160,21 @@ class Service:
                 filename, mime, content = export.export(entries, fmt)
                 return FileReply(filename, mime, content, len(entries),
                                  visibility=_shown(share))
-            case commands.Settings():
-                channel = self.channel_for(where)
-                next_run = next_post_at(channel, self.clock()) if channel else None
-                return SettingsReply(channel, next_run=next_run, save_emoji=self.save_emoji)
+            case commands.Settings(change=None):
+                return await self.channels.show(where, self.save_emoji)
+            case commands.Settings(change=change) if change is not None:
+                return await self.channels.change(where, user, caller, change, self.save_emoji)
+            case Subscribe():
+                return await self.channels.subscribe(where, user, caller, command,
+                                                     self.save_emoji)
+            case Unsubscribe():
+                return await self.channels.unsubscribe(where, user, caller)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def today(self, where: ChatRef) -> Digest:
         """This channel's picks for its local today, including what it was already sent
         today (so the answer matches the morning post)."""
-        channel = self.channel_for(where) or _adhoc_channel(where)
+        channel = (await self.channels.channel(where))[0] or _adhoc_channel(where)
         day = self.local_today(channel)
         record = await self._store.get_post(where.channel_ref, day)
         seen = frozenset(i.arxiv_id for i in record.items if i.arxiv_id) if record else ()

@@ -139,7 +139,8 @@ def test_config_with_an_unknown_key_is_one_line_naming_file_and_key(
     config = _write_config(tmp_path, '[storage]\npath = "data"\nsize = 3\n')
     main(["--config", str(config), "config", "check"])
     assert capsys.readouterr().err.splitlines() == [
-        f"paperboy: {config}: storage.size: unknown key 'size' (known keys: path, url)"
+        f"paperboy: {config}: storage.size: unknown key 'size' "
+        "(known keys: path, url, lease_seconds)"
     ]
 
 

@@ -26,6 +26,7 @@ from adapters.console.history import History
 from adapters.console.stdin import stdin_lines
 from bot.config import ChannelConfig
 from bot.events import (
+    CallerInfo,
     CommandEvent,
     DetailsReply,
     Identity,
@@ -102,7 +103,7 @@ class ConsoleAdapter:
         if word in ("/quit", "/exit"):
             return False
         if word == "/papers":
-            event = CommandEvent(self.where, self.user, line, raw=line)
+            event = CommandEvent(self.where, self.user, line, raw=line, caller=_console_user)
             await self.show(await self.service.handle_command(event))
         elif word == "/post":
             target = self.identity.targets([self.channel], self)[0]
@@ -160,3 +161,8 @@ class ConsoleAdapter:
         if self._terminal:
             self._out.write(PROMPT)
             self._out.flush()
+
+
+async def _console_user() -> CallerInfo:
+    # Whoever types in the terminal runs the bot: they manage its one channel.
+    return CallerInfo(may_manage=True)

@@ -27,6 +27,7 @@ of each command (commands.py). The token comes from the environment and is never
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import logging
@@ -45,6 +46,7 @@ from bot import commands
 from bot.config import ChannelConfig
 from bot.errors import ConfigError, UpstreamError, UserInputError
 from bot.events import (
+    CallerInfo,
     CommandEvent,
     DetailsReply,
     HelpReply,
@@ -129,6 +131,10 @@ class DiscordIdentity(Identity):
         if guild is None or (channel.team is not None and channel.team != guild):
             return None
         return ChatRef(self.platform, guild, channel.id)
+
+    def serves(self, where: ChatRef) -> bool:
+        # Each guild is a team; `team` lists them all.
+        return where.platform == self.platform and where.team in self.team.split(",")
 
 
 class SaveView(discord.ui.View):
@@ -274,7 +280,7 @@ class DiscordAdapter:
             return HelpReply(commands.help_for(name) or commands.HELP, error=str(exc))
         return await self.service.handle_command(
             CommandEvent(_where(interaction), str(interaction.user.id), command=command,
-                         raw=interaction.data)
+                         raw=interaction.data, caller=functools.partial(_caller, interaction))
         )
 
     async def _follow_up(self, interaction: discord.Interaction, reply: Reply, *,
@@ -503,6 +509,12 @@ def _carries(message: discord.Message, out: Outgoing) -> bool:
         return message.content.startswith(render.header_prefix(out.day))
     footer = render.pick_footer(out.key)
     return any(embed.footer.text == footer for embed in message.embeds)
+
+
+async def _caller(interaction: discord.Interaction) -> CallerInfo:
+    # The member's permissions in this channel, resolved by Discord and sent with the
+    # interaction: no extra request.
+    return CallerInfo(may_manage=interaction.permissions.manage_channels)
 
 
 def _where(interaction: discord.Interaction, message: str | None = None) -> ChatRef:

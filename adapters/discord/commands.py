@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot import commands
+from bot.channel_grammar import MAX_TOP
 from bot.export import EXPORT_FORMATS
 
 Build = Callable[[], commands.Command]
@@ -77,8 +78,46 @@ def papers_group(run: Run) -> app_commands.Group:
         await run(interaction, False, lambda: commands.build_export(format))
 
     @group.command(name="settings", description=_SUMMARY["settings"])
-    async def settings(interaction: discord.Interaction) -> None:
-        await run(interaction, False, commands.Settings)
+    @app_commands.describe(
+        keywords_add="boost papers matching these (comma-separated)",
+        keywords_remove="stop boosting these (comma-separated)",
+        exclude_add="drop papers matching these (comma-separated)",
+        exclude_remove="stop dropping these (comma-separated)",
+        keywords_clear="remove every keyword", exclude_clear="remove every exclude word",
+        top="at most this many picks a day",
+        time="post time, 24-hour HH:MM", timezone="IANA timezone, e.g. Europe/Paris",
+        days="posting days, e.g. mon-fri or mon,wed,fri",
+    )
+    async def settings(
+        interaction: discord.Interaction,
+        keywords_add: str | None = None,
+        keywords_remove: str | None = None,
+        exclude_add: str | None = None,
+        exclude_remove: str | None = None,
+        top: app_commands.Range[int, 1, MAX_TOP] | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+        days: str | None = None,
+        keywords_clear: bool = False,
+        exclude_clear: bool = False,
+    ) -> None:
+        await run(interaction, False, lambda: commands.build_settings(
+            keywords_add=keywords_add, keywords_remove=keywords_remove,
+            exclude_add=exclude_add, exclude_remove=exclude_remove, top=top, time=time,
+            timezone=timezone, days=days, keywords_clear=keywords_clear,
+            exclude_clear=exclude_clear))
+
+    @group.command(name="subscribe", description=_SUMMARY["subscribe"])
+    @app_commands.describe(time="post time, 24-hour HH:MM (default 09:00)",
+                           timezone="IANA timezone, e.g. Europe/Paris",
+                           days="posting days, e.g. mon-fri (the default)")
+    async def subscribe(interaction: discord.Interaction, time: str | None = None,
+                        timezone: str | None = None, days: str | None = None) -> None:
+        await run(interaction, False, lambda: commands.build_subscribe(time, timezone, days))
+
+    @group.command(name="unsubscribe", description=_SUMMARY["unsubscribe"])
+    async def unsubscribe(interaction: discord.Interaction) -> None:
+        await run(interaction, False, commands.Unsubscribe)
 
     return group
 

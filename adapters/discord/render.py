@@ -285,10 +285,14 @@ def _lines(lines: list[str]) -> str:
 
 def render_settings(reply: SettingsReply) -> discord.Embed:
     channel = reply.channel
+    note = escape(reply.note) if reply.note else None
     if channel is None:
-        return discord.Embed(description="This channel has no daily post configured; "
-                                         "/papers today uses the defaults.")
-    embed = discord.Embed(title=clip(f"#{escape(channel.name)}", TITLE), colour=COLOUR)
+        return discord.Embed(description=clip("\n".join(filter(None, [note, (
+            "This channel has no daily post; /papers subscribe starts one, /papers today "
+            "uses the defaults.")])), DESCRIPTION))
+    title = "This channel" if reply.source == "chat" else f"#{escape(channel.name)}"
+    embed = discord.Embed(title=clip(title, TITLE), colour=COLOUR,
+                          description=clip(note, DESCRIPTION) if note else None)
     days = ", ".join(channel.days) or "no days"
     embed.add_field(name="Daily post", value=clip(
         f"{channel.time} {escape(channel.timezone)} on {days}", FIELD_VALUE), inline=False)
@@ -302,6 +306,11 @@ def render_settings(reply: SettingsReply) -> discord.Embed:
         if values:
             embed.add_field(name=label, value=clip(escape(", ".join(values)), FIELD_VALUE),
                             inline=False)
+    # A mention shows the subscriber's name; the client sends with no allowed mentions,
+    # so it never pings them.
+    embed.add_field(name="Set up", value=clip(display.source_line(
+        reply, lambda user: f"<@{user}>" if user.isdigit() else escape(user)), FIELD_VALUE),
+        inline=False)
     embed.set_footer(text=f"save emoji: :{reply.save_emoji}:")
     return embed
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 import time
@@ -48,6 +49,7 @@ from adapters.slack import render, translate
 from bot.config import ChannelConfig, SlackConfig
 from bot.errors import ConfigError, RateLimited, UpstreamError
 from bot.events import (
+    CallerInfo,
     DetailsReply,
     FileReply,
     Identity,
@@ -303,6 +305,8 @@ class SlackAdapter:
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         event = translate.command(body)
+        event = dataclasses.replace(event, caller=functools.partial(
+            self._caller, event.where.team, event.user))
         reply = await self.service.handle_command(event)
         if isinstance(reply, FileReply) and not reply.private:
             # A shared export goes to the channel as a file (Slack cannot post an ephemeral
@@ -496,6 +500,25 @@ class SlackAdapter:
                           PAUSING_ERRORS[error].format(bot=self._bot_name))
             raise _upstream(exc, method) from None
 
+    async def _caller(self, team: str, user: str) -> CallerInfo:
+        """Whether `user` administers the workspace, and their timezone (`users.info`),
+        asked only by the commands that change a channel. Not cached: an admin demoted a
+        minute ago is no longer one."""
+        try:
+            answer = await self.client.users_info(user=user,
+                                                  **(await self._bot(team)).auth)
+        except SlackApiError as exc:
+            raise _upstream(exc, "users.info") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(f"users.info: cannot reach Slack ({type(exc).__name__})",
+                                source="slack") from None
+        profile = answer["user"]
+        return CallerInfo(
+            may_manage=bool(profile.get("is_admin") or profile.get("is_owner")
+                            or profile.get("is_primary_owner")),
+            timezone=profile.get("tz") or None,
+        )
+
     async def _display_names(self, users: Iterable[str], team: str) -> Mapping[str, str]:
         """Display names of `users` in `team`, each looked up once (`users.info`), cached."""
         for user in users:
@@ -578,7 +601,9 @@ def _metadata_payload(out: Outgoing) -> dict[str, str]:
 
 def _users_in(reply: Reply) -> list[str]:
     entries = getattr(reply, "entries", ())
-    return sorted({saver.user for entry in entries for saver in entry.savers})
+    users = {saver.user for entry in entries for saver in entry.savers}
+    subscriber = getattr(reply, "subscriber", None)  # a channel's settings name who set it up
+    return sorted(users | ({subscriber} if subscriber else set()))
 
 
 def _error_code(exc: SlackApiError) -> str:

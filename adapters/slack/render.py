@@ -173,7 +173,7 @@ def render_reply(reply: Reply, names: Mapping[str, str] | None = None) -> Messag
         case FileReply():
             return file_message(reply)
         case SettingsReply():
-            return _text_message(settings_text(reply))
+            return _text_message(settings_text(reply, names or {}))
         case SaveReply():
             return _text_message(save_text(reply))
         case DetailsReply():
@@ -265,8 +265,10 @@ def details_message(reply: DetailsReply) -> Message:
     ))
 
 
-def settings_text(reply: SettingsReply) -> str:
-    return display.settings_text(reply)
+def settings_text(reply: SettingsReply, names: Mapping[str, str] | None = None) -> str:
+    # A display name, never a mention: a settings reply must not ping the subscriber.
+    known = names or {}
+    return display.settings_text(reply, lambda user: known.get(user, "a teammate"))
 
 
 def save_text(reply: SaveReply) -> str:

@@ -120,6 +120,9 @@ class StorageConfig:
     # password comes from $PAPERBOY_DATABASE_PASSWORD (or libpq's $PGPASSWORD), never the file.
     # Empty: everything in `path` (TinyDB). `path` still holds each process's search index.
     url: str = ""
+    # With `url`: how long a replica's claim on a daily post outlives its last write; a
+    # replica that dies mid-post has its post finished by another this long after.
+    lease_seconds: float = 120.0
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,8 @@ def _storage(table: _Table, base: Path) -> StorageConfig:
     path = Path(raw).expanduser()
     # Relative to the config file, so the bot finds its data wherever it is started from.
     return StorageConfig(path=path if path.is_absolute() else base / path,
-                         url=_database_url(table))
+                         url=_database_url(table),
+                         lease_seconds=table.seconds("lease_seconds", 120.0))
 
 
 def _database_url(table: _Table) -> str:

@@ -7,9 +7,10 @@ Two kinds of data live here, and the difference decides how carefully each is ke
   set up from chat (bot.channel_setup), and small bookkeeping values (`meta`, e.g. backfill
   progress).
 
-Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs) and
-`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process). Both pass
-the same contract suite in `tests/store/test_contract.py`; a future store must too.
+Implementations: `bot.store.memory.MemoryStore` (tests, throwaway runs),
+`bot.store.tinydb.TinyDBStore` (files in the data directory, one writing process) and
+`bot.store.postgres.PostgresStore` (shared by replicas; also a `SharedStore`). All pass the
+same contract suite in `tests/store/test_contract.py`; a future store must too.
 Every method is async; implementations keep blocking I/O off the event loop.
 Called by bot.service, bot.digest, bot.schedule and bot.search — never by adapters directly.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from bot.channel_setup import ChannelSetup
@@ -190,6 +191,8 @@ class SharedStore(Protocol):
     claims held under a lease that every write of the post renews, and a takeover that only
     one process can win. bot.posting resumes another process's post only through it."""
 
+    lease: timedelta  # how long a claim outlives its last write
+
     async def take_over_post(
         self, channel: ChatRef, day: date, owner: str, previous_owner: str, *,
         owner_gone: bool = False,
@@ -198,8 +201,9 @@ class SharedStore(Protocol):
         its lease ran out (or `owner_gone`: the caller knows that process is dead). The
         record as taken over, or None when the lease is alive or another process won."""
 
-    async def expired_claims(self) -> list[tuple[ChatRef, date]]:
-        """Open posts whose lease ran out: their owner died mid-post."""
+    async def expired_claims(self, within: timedelta = ...) -> list[tuple[ChatRef, date]]:
+        """Open posts whose lease ran out less than `within` ago: their owner died
+        mid-post. Older ones are not listed (a late post is worse than none)."""
 
     async def papers_since(self, after: int, limit: int = 1000) -> tuple[list[Paper], int]:
         """Papers any process wrote after change number `after` (0: all), and the number to

@@ -7,8 +7,9 @@ any number of replicas starting at once apply each migration exactly once (the o
 then find nothing to do). A database whose schema is newer than this code is refused rather
 than written by code that does not know its tables.
 
-Also names every advisory lock Paperboy takes on the shared database (`LOCKS`), so that
-what must stay single — migrations, Discord shard ownership, command sync — cannot collide.
+`LOCKS` names the two-key advisory locks taken here; the Discord shard owners and the Slack
+token rotation (paperboy.shards, adapters.slack.installations) take one-key locks of their
+own, a separate key space in PostgreSQL, so they never collide with these.
 Called by bot.store.postgres at open and by `paperboy db upgrade`.
 """
 
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x50617065  # "Pape"
 LOCKS = {
     "migrations": 1,
-    "command_sync": 2,  # one process publishes the slash commands at a time
-    "discord_shard": 1000,  # + shard id: one owner per Discord gateway shard
 }
 
 _V1 = """

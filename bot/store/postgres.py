@@ -251,12 +251,17 @@ class PostgresStore:
                 owner_gone)
         return await self.get_post(channel, day) if taken is not None else None
 
-    async def expired_claims(self) -> list[tuple[ChatRef, date]]:
-        """Open posts whose owner stopped renewing the lease: each waits for a takeover."""
+    async def expired_claims(self, within: timedelta = timedelta(hours=1)
+                             ) -> list[tuple[ChatRef, date]]:
+        """Open posts whose owner stopped renewing the lease less than `within` ago: each
+        waits for a takeover. Older ones are left alone, as a single bot's catch-up leaves a
+        day missed by more than its grace: a late post is worse than none. (Measured on the
+        database's clock, as the lease is.)"""
         async with self._conn() as conn:
             rows = await conn.fetch(
                 "SELECT platform, team, channel, day FROM posts WHERE status = 'claimed' AND "
-                "released_at IS NULL AND lease_until < now() ORDER BY lease_until")
+                "released_at IS NULL AND lease_until < now() AND "
+                "lease_until > now() - $1::interval ORDER BY lease_until", within)
         return [(ChatRef(r["platform"], r["team"], r["channel"]), r["day"]) for r in rows]
 
     async def import_post(self, record: PostRecord, *, released: bool = False) -> bool:

@@ -156,7 +156,7 @@ def test_error_carries_the_key_path_as_an_attribute(tmp_path: Path) -> None:
         ),
         pytest.param(
             "[storage]\ndir = 'x'\n",
-            "storage.dir: unknown key 'dir' (known keys: path, url)",
+            "storage.dir: unknown key 'dir' (known keys: path, url, lease_seconds)",
             id="storage-key",
         ),
     ],

@@ -113,7 +113,8 @@ async def test_synced_group_has_every_subcommand_of_the_grammar(
     await _paperboy("discord", "sync")
     synced = fake_discord.synced[f"/api/v10/applications/{APP_ID}/commands"]
     assert sorted(o["name"] for o in synced[0]["options"]) == [
-        "export", "help", "list", "save", "search", "settings", "today", "unsave"]
+        "export", "help", "list", "save", "search", "settings", "subscribe", "today", "unsave",
+        "unsubscribe"]
 
 
 @contextmanager

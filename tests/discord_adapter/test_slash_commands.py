@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import commands
 from tests.discord_adapter.conftest import PICKS, Bot, invoke
 from tests.fakes.discord_api import FakeDiscord, Interaction
 from tests.fakes.hf_server import FakeHuggingFace
@@ -81,7 +82,8 @@ async def test_exported_file_holds_the_saved_paper(fake: FakeDiscord) -> None:
 
 async def test_help_lists_every_command(fake: FakeDiscord) -> None:
     answered = await invoke(fake, "help")
-    assert answered.followups[0]["embeds"][0]["description"].count("`/papers ") == 8
+    assert answered.followups[0]["embeds"][0]["description"].count("`/papers ") == len(
+        commands.COMMAND_NAMES)
 
 
 async def test_settings_show_the_channels_schedule(fake: FakeDiscord) -> None:

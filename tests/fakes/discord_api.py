@@ -344,23 +344,26 @@ def guild_payload(guild: Guild) -> Payload:
     }
 
 
-def member(user_id: int, name: str = "ana") -> Payload:
+def member(user_id: int, name: str = "ana", permissions: int = 0) -> Payload:
+    """A guild member as an interaction carries it: `permissions` are the member's resolved
+    permissions in the interaction's channel (a bit field, as a string)."""
     return {"user": user(user_id, name), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-            "deaf": False, "mute": False, "flags": 0, "permissions": "0"}
+            "deaf": False, "mute": False, "flags": 0, "permissions": str(permissions)}
 
 
 _interactions = itertools.count(1)
 
 
 def command_payload(guild: int, channel: int, subcommand: str, *, user_id: int = 201,
-                    **options: Any) -> Payload:
-    """INTERACTION_CREATE for `/papers <subcommand> option:value …` as Discord sends it."""
+                    permissions: int = 0, **options: Any) -> Payload:
+    """INTERACTION_CREATE for `/papers <subcommand> option:value …` as Discord sends it,
+    from a member with `permissions` in the channel."""
     types = {bool: 5, int: 4, str: 3}
     sub_options = [{"name": k, "type": types[type(v)], "value": v} for k, v in options.items()]
     return _interaction(guild, channel, user_id, 2, {
         "id": "1200000000000000001", "name": "papers", "type": 1,
         "options": [{"name": subcommand, "type": 1, "options": sub_options}],
-    })
+    }, permissions)
 
 
 def button_payload(guild: int, channel: int, message: Payload, *, user_id: int = 201,
@@ -372,7 +375,8 @@ def button_payload(guild: int, channel: int, message: Payload, *, user_id: int =
     return payload
 
 
-def _interaction(guild: int, channel: int, user_id: int, kind: int, data: Payload) -> Payload:
+def _interaction(guild: int, channel: int, user_id: int, kind: int, data: Payload,
+                 permissions: int = 0) -> Payload:
     n = next(_interactions)
     return {
         "id": str(1300000000000000000 + n), "application_id": str(APP_ID), "type": kind,
@@ -381,7 +385,8 @@ def _interaction(guild: int, channel: int, user_id: int, kind: int, data: Payloa
         "channel": {"id": str(channel), "type": 0, "guild_id": str(guild), "name": "papers",
                     "position": 0, "permission_overwrites": [], "nsfw": False,
                     "parent_id": None},
-        "member": member(user_id), "data": data, "locale": "en-US", "guild_locale": "en-US",
+        "member": member(user_id, permissions=permissions), "data": data, "locale": "en-US",
+        "guild_locale": "en-US",
         "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
         "context": 0, "attachment_size_limit": 10 * 1024 * 1024,
     }

@@ -15,7 +15,8 @@ A local aiohttp server (see tests/fakes/__init__.py for the common API: `base_ur
     GET  /api/conversations.history   the channel's messages after `oldest`, newest first,
                                       `metadata` only with include_all_metadata; `page_size`
                                       messages per page with a next_cursor
-    GET  /api/users.info              a user from `users` (id → display name)
+    GET  /api/users.info              a user from `users` (id → display name), with the
+                                      fields in `profiles[id]` (is_admin, is_owner, tz…)
     POST /api/apps.connections.open   the URL of this server's Socket Mode socket
     POST /response/<id>               a `response_url`: the JSON body lands in `responses`
     GET  /socket                      Socket Mode: sends `hello`; `send_envelope(...)` pushes
@@ -56,6 +57,7 @@ class FakeSlack(FakeServer):
         self.uploads: list[Message] = []  # files shared by files upload v2, completed
         self._pending: dict[str, Message] = {}  # file id → what was uploaded so far
         self.users = users or {}
+        self.profiles: dict[str, dict[str, Any]] = {}
         self.refuse: dict[str, str] = {}
         self.bad_tokens: set[str] = set()
         self.page_size = page_size
@@ -183,7 +185,9 @@ class FakeSlack(FakeServer):
             return _fail("user_not_found")
         name = self.users[user]
         return _ok(user={"id": user, "name": name.lower().replace(" ", "."),
-                         "profile": {"display_name": name, "real_name": name}})
+                         "is_admin": False, "is_owner": False, "tz": "Europe/London",
+                         "profile": {"display_name": name, "real_name": name},
+                         **self.profiles.get(user, {})})
 
     # files upload v2: ask for an upload URL, POST the bytes there, complete into a channel.
     async def _upload_url(self, request: web.Request) -> web.Response:

@@ -167,8 +167,11 @@ class Services:
         arxiv: ArxivClient | None = None,
         hf: HuggingFaceClient | None = None,
         save_emoji: str = "pushpin",
+        source_path: Path | None = None,
     ) -> Service:
-        config = Config(channels=channels or (CHANNEL,))
+        """A Service for `channels` (default: CHANNEL); `source_path` is the config file they
+        came from (None: built-in defaults)."""
+        config = Config(channels=channels or (CHANNEL,), source_path=source_path)
         return Service(
             config, store=self.store, hf=hf or self.hf, summarizer=Summarizer(self.store),
             searcher=searcher, arxiv=arxiv, clock=self.clock, save_emoji=save_emoji,

@@ -45,8 +45,8 @@ class Replica:
         async def index(papers: list[Paper]) -> None:
             self.indexed.extend(papers)
 
-        return ReplicaDuties(self.store, self.service.poster, [publisher.target(channel)],
-                             index=index)
+        return ReplicaDuties(self.store, self.service.poster,
+                             lambda: [publisher.target(channel)], index=index)
 
 
 @pytest_asyncio.fixture

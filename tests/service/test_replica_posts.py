@@ -142,3 +142,13 @@ async def test_a_takeover_is_won_by_one_replica(replicas: Replicas) -> None:
     results = await asyncio.gather(*(store.take_over_post(
         WHERE, DAY, f"taker-{i}:1", "gone:1", owner_gone=True) for i in range(10)))
     assert sum(r is not None for r in results) == 1
+
+
+async def test_a_claim_abandoned_long_ago_is_not_listed_for_takeover(
+    replicas: Replicas,
+) -> None:
+    history: list[Sent] = []
+    await _died_mid_post(replicas, history)
+    await asyncio.sleep(SHORT_LEASE.total_seconds() * 2)
+    listed = await replicas.stores[0].expired_claims(within=SHORT_LEASE / 2)
+    assert listed == []
