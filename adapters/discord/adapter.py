@@ -133,8 +133,13 @@ class DiscordIdentity(Identity):
         return ChatRef(self.platform, guild, channel.id)
 
     def serves(self, where: ChatRef) -> bool:
-        # Each guild is a team; `team` lists them all.
-        return where.platform == self.platform and where.team in self.team.split(",")
+        # Each guild is a team; `team` lists them all. Sharded, a guild on another
+        # process's shard is posted to over REST from here too.
+        if where.platform != self.platform:
+            return False
+        elsewhere = (self.shards is not None and where.team.isdigit()
+                     and not self.shards.holds(int(where.team)))
+        return elsewhere or where.team in self.team.split(",")
 
 
 class SaveView(discord.ui.View):

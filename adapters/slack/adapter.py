@@ -566,6 +566,10 @@ class WorkspacesIdentity(Identity):
             return None
         return ChatRef(self.platform, channel.team, channel.id)
 
+    def serves(self, where: ChatRef) -> bool:
+        # A channel set up from chat names the workspace its command came from.
+        return where.platform == self.platform
+
 
 class _SameTokenWarning(logging.Filter):
     """Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the given

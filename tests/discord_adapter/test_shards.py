@@ -15,6 +15,7 @@ import pytest_asyncio
 from adapters.discord.adapter import DiscordAdapter, Shards, invite_permissions
 from bot.config import ChannelConfig, DiscordConfig
 from bot.errors import ConfigError
+from bot.models import ChatRef
 from paperboy.shards import ShardTaken, hold_shards, plan
 from paperboy.shared_rate import SharedBucket
 from tests.discord_adapter.conftest import DAY
@@ -83,6 +84,14 @@ async def test_either_process_posts_to_a_guild_on_the_other_shard(
     [target] = shard0.identity.targets([LAB_CHANNEL], shard0)  # LAB is on shard 1
     await shard0.service.poster.post(target, DAY)
     assert fake.messages[300]
+
+
+async def test_a_channel_set_up_from_chat_on_another_shard_is_served_here_too(
+    processes: list[DiscordAdapter],
+) -> None:
+    shard0 = processes[0]
+    assert shard0.identity is not None
+    assert shard0.identity.serves(ChatRef("discord", str(LAB), "300"))
 
 
 async def test_a_channel_on_another_shard_needs_its_guild_named(
