@@ -21,6 +21,7 @@ a test passes its own. Called by paperboy/cli.py for `paperboy run` with `[stora
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = 40.0  # requests a second, shared by all replicas (Discord allows 50)
 DEFAULT_BURST = 40.0
 
+# One-key advisory lock (its own key space, apart from the store's two-key locks).
+_TABLE_LOCK = int.from_bytes(hashlib.sha256(b"paperboy:rate-buckets-table").digest()[:8], "big",
+                             signed=True)
 _CREATE = """
 CREATE TABLE IF NOT EXISTS paperboy_rate_buckets (
     name text PRIMARY KEY,
@@ -71,7 +75,10 @@ class SharedBucket:
 
         pool = await asyncpg.create_pool(url, password=password or None, min_size=1,
                                          max_size=2)
-        async with pool.acquire() as conn:
+        async with pool.acquire() as conn, conn.transaction():
+            # Replicas starting together would race CREATE TABLE IF NOT EXISTS (PostgreSQL
+            # then fails one with a duplicate pg_type row): one at a time.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _TABLE_LOCK)
             await conn.execute(_CREATE)
         return cls(pool, name, **options)
 

@@ -72,3 +72,16 @@ async def test_waiting_sleeps_until_the_reserved_slot(pg_database: Database,
     await bucket()
     await bucket.close()
     assert slept == pytest.approx([0.1])
+
+
+async def test_replicas_opening_the_bucket_at_once_all_start(pg_database: Database,
+                                                             clock: Clock) -> None:
+    """The table is created once even when every replica starts in the same instant."""
+    import asyncio
+
+    buckets = await asyncio.gather(*(
+        SharedBucket.open(pg_database.url, pg_database.password, "discord", clock=clock)
+        for _ in range(6)))
+    for bucket in buckets:
+        await bucket.close()
+    assert len(buckets) == 6
