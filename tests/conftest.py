@@ -1,7 +1,7 @@
 """Shared test setup: no internet, a clean environment, the paths to real payloads, and the
 fixtures many test packages use: `http` (the sources' real client), the empty fake upstreams
 `fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`, and a real
-PostgreSQL: `postgres_server` (one per session) and `pg_database` (a fresh database per test).
+PostgreSQL: `postgres_server` (one per test run) and `pg_database` (a fresh database per test).
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and

