@@ -52,6 +52,7 @@ from paperboy import db_commands, jsonshape
 from paperboy.health import health_endpoint
 from paperboy.logs import LogFormat, mask_variables, setup_logging
 from paperboy.parser import build_parser
+from paperboy.shards import own_shards
 from paperboy.wiring import (
     address,
     build_service,
@@ -59,6 +60,7 @@ from paperboy.wiring import (
     discord_adapter,
     discord_token,
     open_searcher,
+    shared_discord_limit,
     slack_adapter,
     stop_on_signals,
     team_for,
@@ -279,9 +281,13 @@ async def _run_chat(config: Config, platforms: Sequence[str]) -> int:
         adapters: list[ChatAdapter] = []
         if "slack" in platforms:
             adapters.append(slack_adapter(rt.config, service))
-        if "discord" in platforms:
-            adapters.append(discord_adapter(service))
-        signalled = await _serve_bot(rt, service, adapters)
+        # Held while serving: a second process asking for one of these shards is refused.
+        async with own_shards(rt.config, os.environ,
+                              discord="discord" in platforms) as shards, \
+                shared_discord_limit(rt.config) as gate:
+            if "discord" in platforms:
+                adapters.append(discord_adapter(service, shards, gate))
+            signalled = await _serve_bot(rt, service, adapters)
     return EXIT_STOPPED if signalled else EXIT_OK
 
 
@@ -375,6 +381,14 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_slack_forget(args: argparse.Namespace) -> int:
+    from paperboy.slack_commands import slack_forget
+
+    for line in await slack_forget(_config(args), args.team, with_list=args.with_list):
+        print(line)
+    return EXIT_OK
+
+
 async def cmd_db_import(args: argparse.Namespace) -> int:
     for line in await db_commands.db_import(_config(args), args.source):
         print(line)
@@ -427,7 +441,7 @@ _HANDLERS = {
     "index_rebuild": cmd_index_rebuild, "list": cmd_list, "post": cmd_post, "run": cmd_run,
     "config_check": cmd_config_check, "status": cmd_status, "discord_invite": cmd_discord_invite,
     "discord_sync": cmd_discord_sync, "summaries_test": cmd_summaries_test,
-    "db_upgrade": cmd_db_upgrade, "db_import": cmd_db_import,
+    "db_upgrade": cmd_db_upgrade, "db_import": cmd_db_import, "slack_forget": cmd_slack_forget,
 }
 
 

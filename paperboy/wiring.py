@@ -12,8 +12,8 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,13 +21,16 @@ from bot.config import ChannelConfig, Config
 from bot.errors import ConfigError, UserInputError
 from bot.events import ChatAdapter
 from bot.models import ChatRef
-from bot.runtime import Runtime
+from bot.runtime import Runtime, database_password
 from bot.search import Searcher, open_index
 from bot.service import Service
 
 if TYPE_CHECKING:
     from adapters.console.adapter import ConsoleAdapter
+    from adapters.discord.adapter import Shards
     from adapters.slack.adapter import SlackAdapter
+    from adapters.slack.installations import Installations
+    from paperboy.shared_rate import SharedBucket
 
 log = logging.getLogger("paperboy")
 
@@ -108,21 +111,71 @@ async def console_adapter(
 
 
 def slack_adapter(config: Config, service: Service) -> SlackAdapter:
-    """The Slack adapter, its tokens from the environment (never from config)."""
+    """The Slack adapter, its tokens from the environment (never from config). With
+    `[slack] client_id`, the app installed in many workspaces: their tokens in the
+    PostgreSQL of `[storage] url`, the client secret from the environment."""
     from adapters.slack.adapter import SlackAdapter
 
+    if config.slack.client_id:
+        return SlackAdapter(
+            service, config.slack, bot_token=None,
+            signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
+            installations=slack_installations(config),
+        )
+    bot_token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    if not bot_token:
+        raise ConfigError("not set: the Bot User OAuth Token (xoxb-…); or set [slack] "
+                          "client_id to serve every workspace that installs the app",
+                          key="SLACK_BOT_TOKEN")
     return SlackAdapter(
-        service, config.slack, bot_token=os.environ["SLACK_BOT_TOKEN"],
+        service, config.slack, bot_token=bot_token,
         signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
         app_token=os.environ.get("SLACK_APP_TOKEN") or None,
     )
 
 
-def discord_adapter(service: Service) -> ChatAdapter:
-    """The Discord adapter, with the token from the environment (imported only here)."""
+def slack_installations(config: Config) -> Installations:
+    """slack_sdk's installation and state stores on the team state's PostgreSQL."""
+    from adapters.slack.installations import Installations, OAuthSecrets, open_engine
+
+    if not config.storage.url:
+        raise ConfigError("installs in many workspaces keep each one's tokens in PostgreSQL: "
+                          "set [storage] url, or remove client_id to serve the one workspace "
+                          "of SLACK_BOT_TOKEN", key="slack.client_id")
+    secret = os.environ.get("SLACK_CLIENT_SECRET", "").strip()
+    if not secret:
+        raise ConfigError("not set: the app's Client Secret (Basic Information → App "
+                          "Credentials), needed with [slack] client_id", key="SLACK_CLIENT_SECRET")
+    engine = open_engine(config.storage.url, database_password(os.environ))
+    return Installations(engine, OAuthSecrets(config.slack.client_id, secret))
+
+
+def discord_adapter(service: Service, shards: Shards | None = None,
+                    gate: Callable[[], Awaitable[None]] | None = None) -> ChatAdapter:
+    """The Discord adapter, with the token from the environment (imported only here);
+    `shards`: the gateway shards this process runs (paperboy/shards.py holds them);
+    `gate`: the rate limit shared with other replicas."""
     from adapters.discord.adapter import DiscordAdapter
 
-    return DiscordAdapter(service, discord_token())
+    return DiscordAdapter(service, discord_token(), shards=shards, gate=gate)
+
+
+@asynccontextmanager
+async def shared_discord_limit(config: Config) -> AsyncIterator[SharedBucket | None]:
+    """Discord's global rate limit shared by every replica on `[storage] url`'s PostgreSQL
+    (paperboy/shared_rate.py); None with TinyDB, where one process is alone with the
+    token and discord.py's own pacing is enough."""
+    if not config.storage.url:
+        yield None
+        return
+    from paperboy.shared_rate import SharedBucket
+
+    bucket = await SharedBucket.open(config.storage.url, database_password(os.environ),
+                                     "discord:global")
+    try:
+        yield bucket
+    finally:
+        await bucket.close()
 
 
 def discord_token() -> str:

@@ -11,6 +11,12 @@ button on each paper message (a persistent view, so it works across restarts). A
 `Publisher` it sends the daily post, each message with a nonce Discord enforces, and answers
 after a crash whether a message landed by reading the channel's messages since the claim.
 
+At scale (`shards`) the client is discord.py's `AutoShardedClient` running only this process's
+shard ids: each gateway shard carries the guilds whose id maps to it, and another process
+runs the others (paperboy/shards.py makes sure no shard has two). Posting needs no gateway:
+a channel of a guild on another process's shard, named with its `team`, is posted to over
+REST from here, so whichever replica claims a day's post can send it.
+
 A refusal (Forbidden: missing access or permission) pauses that channel until restart, with
 one log line naming the channel and what is missing: refusals are never retried, which keeps
 the bot far from Discord's invalid-request limit. discord.py's own 429 handling stays on.
@@ -26,10 +32,10 @@ import hashlib
 import io
 import logging
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -94,24 +100,46 @@ def invite_url(application_id: int) -> str:
 
 
 @dataclass(frozen=True)
+class Shards:
+    """This process's part of the gateway: `ids` of `count` shards (Discord's rule: guild
+    `g` is on shard `(g >> 22) % count`)."""
+
+    count: int
+    ids: tuple[int, ...]
+
+    def holds(self, guild: int) -> bool:
+        return (guild >> 22) % self.count in self.ids
+
+
+@dataclass(frozen=True)
 class DiscordIdentity(Identity):
     """Who the bot is on Discord: its user id, and the guild of every channel it can see.
     A configured channel belongs to the guild that holds it (each guild is a team); `team`
-    names the guilds, for the log."""
+    names the guilds, for the log. Sharded, a channel whose configured `team` is a guild
+    on another process's shard is served too: posting to it needs only REST."""
 
     guild_of: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    shards: Shards | None = field(default=None, compare=False, hash=False)
 
     def address(self, channel: ChannelConfig) -> ChatRef | None:
         if channel.platform != self.platform:
             return None
         guild = self.guild_of.get(channel.id)
+        if (guild is None and channel.team is not None and channel.team.isdigit()
+                and self.shards is not None and not self.shards.holds(int(channel.team))):
+            guild = channel.team  # on another shard: this gateway never sees it
         if guild is None or (channel.team is not None and channel.team != guild):
             return None
         return ChatRef(self.platform, guild, channel.id)
 
     def serves(self, where: ChatRef) -> bool:
-        # Each guild is a team; `team` lists them all.
-        return where.platform == self.platform and where.team in self.team.split(",")
+        # Each guild is a team; `team` lists them all. Sharded, a guild on another
+        # process's shard is posted to over REST from here too.
+        if where.platform != self.platform:
+            return False
+        elsewhere = (self.shards is not None and where.team.isdigit()
+                     and not self.shards.holds(int(where.team)))
+        return elsewhere or where.team in self.team.split(",")
 
 
 class SaveView(discord.ui.View):
@@ -134,14 +162,19 @@ class SaveView(discord.ui.View):
         await self._adapter.on_more_button(interaction)
 
 
-class _Client(discord.Client):
-    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float) -> None:
-        # No text the bot sends may ping anyone, whatever a title or query contains.
-        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
-                         guild_ready_timeout=guild_ready_timeout)
+class _Listening:
+    """What both clients (one gateway connection, or this process's shards) do."""
+
+    adapter: DiscordAdapter
+    tree: app_commands.CommandTree[Any]
+
+    def _listen(self, adapter: DiscordAdapter) -> None:
         self.adapter = adapter
-        self.tree = app_commands.CommandTree(self)
+        self.tree = app_commands.CommandTree(self)  # type: ignore[arg-type]
         self.tree.add_command(papers_group(adapter.run_command))
+
+    if TYPE_CHECKING:  # discord.Client's, which every subclass also inherits
+        def add_view(self, view: discord.ui.View) -> None: ...
 
     async def setup_hook(self) -> None:
         # Registered, not synced: the tree is synced only by `paperboy discord sync`.
@@ -154,18 +187,43 @@ class _Client(discord.Client):
         await self.adapter.on_reaction(payload, added=False)
 
 
+class _Client(_Listening, discord.Client):
+    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float) -> None:
+        # No text the bot sends may ping anyone, whatever a title or query contains.
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
+                         guild_ready_timeout=guild_ready_timeout)
+        self._listen(adapter)
+
+
+class _ShardedClient(_Listening, discord.AutoShardedClient):
+    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float,
+                 shards: Shards) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
+                         guild_ready_timeout=guild_ready_timeout,
+                         shard_count=shards.count, shard_ids=list(shards.ids))
+        self._listen(adapter)
+
+
 class DiscordAdapter:
     """Serve every guild the bot is in; the `Publisher` of their configured channels."""
 
     platform = "discord"
 
     def __init__(self, service: Service, token: str, *,
-                 guild_ready_timeout: float = 2.0) -> None:
+                 guild_ready_timeout: float = 2.0, shards: Shards | None = None,
+                 gate: Callable[[], Awaitable[None]] | None = None) -> None:
         """`guild_ready_timeout`: how long the gateway may stay silent about guilds before
-        discord.py declares itself ready (its default, 2 s)."""
+        discord.py declares itself ready (its default, 2 s). `shards`: run only these
+        gateway shards (the caller holds their ownership). `gate`: awaited before each
+        message or reaction sent, to keep every replica together under Discord's global
+        rate limit (paperboy/shared_rate.py)."""
         self.service = service
+        self._gate = gate
         self._token = token
-        self.client = _Client(self, guild_ready_timeout)
+        self.shards = shards
+        self.client: discord.Client = (
+            _Client(self, guild_ready_timeout) if shards is None
+            else _ShardedClient(self, guild_ready_timeout, shards))
         self.identity: DiscordIdentity | None = None
         self._gateway: asyncio.Future[None] | None = None
         self._paused: dict[str, str] = {}  # channel id → why posting there stopped
@@ -193,8 +251,11 @@ class DiscordAdapter:
             "discord", ",".join(str(g.id) for g in guilds) or "no guild",
             bot_user=str(user.id),
             guild_of={str(c.id): str(g.id) for g in guilds for c in g.channels},
+            shards=self.shards,
         )
-        log.info("Discord: logged in as %s in %d guilds", user, len(guilds))
+        log.info("Discord: logged in as %s in %d guilds%s", user, len(guilds),
+                 f" (shards {list(self.shards.ids)} of {self.shards.count})"
+                 if self.shards else "")
         return self.identity
 
     async def run(self) -> None:
@@ -304,6 +365,8 @@ class DiscordAdapter:
         target = self.client.get_partial_messageable(int(message.channel)).get_partial_message(
             int(message.message))
         try:
+            if self._gate is not None:
+                await self._gate()
             if on_list:
                 await target.add_reaction(CONFIRM_EMOJI)
             else:
@@ -364,6 +427,8 @@ class DiscordAdapter:
             raise ChannelPaused(f"posting to channel {channel_id} is paused: "
                                 f"{self._paused[channel_id]}", source="discord")
         channel = self.client.get_partial_messageable(int(channel_id))
+        if self._gate is not None:
+            await self._gate()
         try:
             message = await channel.send(
                 content=rendered.content, embeds=list(rendered.embeds), view=view,

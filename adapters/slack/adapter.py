@@ -13,6 +13,13 @@ refusing a post with `not_in_channel`, `channel_not_found`, `is_archived` or
 `account_inactive` pauses that channel (one log line saying what to do) instead of failing
 again every morning. Tokens come from the caller (the environment), never from config, and
 are never logged. Not here: any decision about papers (bot.service) or wording of failures.
+
+With `installations` (adapters/slack/installations.py: `[slack] client_id` set) one app
+serves every workspace that installs it: HTTP mode also answers `/slack/install` and
+`/slack/oauth_redirect`, each request is authorised with its workspace's token from the
+installation store, the daily post uses the token of the channel's workspace, and
+`app_uninstalled` / `tokens_revoked` delete that workspace's tokens (slack-bolt's own
+listeners) while its team list stays in Paperboy's store.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -39,7 +46,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render, translate
-from bot.config import SlackConfig
+from bot.config import ChannelConfig, SlackConfig
 from bot.errors import ChannelPaused, ConfigError, RateLimited, UpstreamError
 from bot.events import (
     CallerInfo,
@@ -54,6 +61,9 @@ from bot.events import (
 )
 from bot.models import ChatRef, Digest, Pick, SimilarToSaved
 from bot.service import Service
+
+if TYPE_CHECKING:
+    from adapters.slack.installations import Installations
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +86,20 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read",),
     "files.upload_v2": ("files:write",),
 }
+# Events the app in many workspaces handles (no scope needed): its tokens there go.
+INSTALL_EVENTS = ("app_uninstalled", "tokens_revoked")
 # Scopes that come with what the app receives rather than a method it calls.
 RECEIVES: dict[str, tuple[str, ...]] = {
     COMMAND: ("commands",),
     **{event: ("reactions:read",) for event in translate.EVENT_TYPES},
 }
+
+
+def manifest_scopes() -> set[str]:
+    """Every bot scope the app asks for: what an OAuth install requests."""
+    return {scope for scopes in (*SCOPES.values(), *RECEIVES.values()) for scope in scopes}
+
+
 PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 RATE_LIMIT_RETRIES = 3
 SEEN_EVENTS = 1000  # event ids remembered to ignore Slack's re-deliveries
@@ -124,12 +143,17 @@ class SlackAdapter:
         service: Service,
         settings: SlackConfig,
         *,
-        bot_token: str,
+        bot_token: str | None,
         signing_secret: str | None = None,
         app_token: str | None = None,
         host: str = "0.0.0.0",
         pacer: Pacer | None = None,
+        installations: Installations | None = None,
+        authorization_url: str | None = None,
     ) -> None:
+        """`bot_token` serves one workspace; `installations` (with `bot_token` None) serves
+        every workspace that installed the app, in HTTP mode. `authorization_url` replaces
+        Slack's consent page (a test's fake)."""
         self.service = service
         self.settings = settings
         self.mode = settings.mode
@@ -137,16 +161,30 @@ class SlackAdapter:
             self.mode = "socket" if app_token else "http"
         self.host = host
         self.port: int | None = None  # the port HTTP mode listens on, once running
+        self.installations = installations
+        if installations is not None and self.mode != "http":
+            raise ConfigError("[slack] client_id (installs in many workspaces) needs HTTP "
+                              "mode: unset SLACK_APP_TOKEN or set [slack] mode = \"http\"")
         self.client = AsyncWebClient(token=bot_token, base_url=settings.api_url)
         self.client.retry_handlers.append(
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+        oauth: dict[str, Any] = {}
+        if installations is not None:
+            oauth = {"oauth_settings": installations.settings(
+                        sorted(manifest_scopes()), authorization_url=authorization_url),
+                     "authorize": installations.authorize(self.client)}
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or "",
             # HTTP mode checks every request's signature; Socket Mode needs none.
             request_verification_enabled=self.mode == "http",
             logger=_bolt_logger(),
+            **oauth,
         )
+        if installations is not None:
+            uninstalled, revoked = INSTALL_EVENTS
+            self.app.event(uninstalled)(self._on_uninstalled)
+            self.app.event(revoked)(self._on_tokens_revoked)
         self._app_token = app_token
         self._signing_secret = signing_secret
         self._pacer = pacer or Pacer()
@@ -158,6 +196,10 @@ class SlackAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._stopped = asyncio.Event()
         self.serving = asyncio.Event()  # set once events can arrive (tests wait on it)
+        # Workspaces whose tokens this process deleted, in order: events are handled after
+        # their ack, so a test waits on this to know the deletion is done.
+        self.forgotten: list[str] = []
+        self._forgetting = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._listen()
@@ -165,7 +207,13 @@ class SlackAdapter:
     # --- the seam -------------------------------------------------------------------------
 
     async def connect(self) -> Identity:
-        """Who the bot is in this workspace. An invalid token is a ConfigError (exit 2)."""
+        """Who the bot is in this workspace. An invalid token is a ConfigError (exit 2).
+        Installed in many workspaces, the bot is whoever each install made it: nothing to
+        ask until a request or a post names the workspace."""
+        if self.installations is not None:
+            await self.installations.create_tables()
+            self.identity = WorkspacesIdentity("slack", "installed workspaces")
+            return self.identity
         try:
             auth = await self.client.auth_test()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -202,6 +250,11 @@ class SlackAdapter:
         """Listen for Slack's signed requests on `host:port` + `path` (port 0: any free)."""
         server = web.Application()
         server.add_routes([web.post(self.settings.path, self._http_request)])
+        if self.installations is not None:
+            from adapters.slack.installations import INSTALL_PATH, REDIRECT_PATH
+
+            server.add_routes([web.get(INSTALL_PATH, self._install),
+                               web.get(REDIRECT_PATH, self._oauth_redirect)])
         self._runner = web.AppRunner(server, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.settings.port)
@@ -217,6 +270,8 @@ class SlackAdapter:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if self.installations is not None:
+            await self.installations.close()
 
     @property
     def connected(self) -> bool:
@@ -239,6 +294,20 @@ class SlackAdapter:
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
+    async def _install(self, request: web.Request) -> web.Response:
+        flow = self.app.oauth_flow
+        assert flow is not None, "routed only with installations"
+        return await to_aiohttp_response(await flow.handle_installation(
+            await to_bolt_request(request)))
+
+    async def _oauth_redirect(self, request: web.Request) -> web.Response:
+        flow = self.app.oauth_flow
+        assert flow is not None, "routed only with installations"
+        response = await flow.handle_callback(await to_bolt_request(request))
+        if response.status == 200:
+            log.info("Slack: installed in a workspace")
+        return await to_aiohttp_response(response)
+
     # --- listeners: ack first, then the service, then the reply -----------------------------
 
     def _listen(self) -> None:
@@ -253,7 +322,8 @@ class SlackAdapter:
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         event = translate.command(body)
-        event = dataclasses.replace(event, caller=functools.partial(self._caller, event.user))
+        event = dataclasses.replace(event, caller=functools.partial(
+            self._caller, event.where.team, event.user))
         reply = await self.service.handle_command(event)
         if isinstance(reply, FileReply) and not reply.private:
             # A shared export goes to the channel as a file (Slack cannot post an ephemeral
@@ -261,16 +331,17 @@ class SlackAdapter:
             if await self._upload(event.where, reply):
                 return
             reply = dataclasses.replace(reply, visibility="private")
-        await self._respond(reply, respond, private=reply.private)
+        await self._respond(reply, respond, event.where.team, private=reply.private)
 
     async def _upload(self, where: ChatRef, reply: FileReply) -> bool:
         """Upload `reply` into the channel (files upload v2); False when Slack refused."""
         try:
+            bot = await self._bot(where.team)
             await self._call("files.completeUploadExternal", where.channel,
                              self.client.files_upload_v2(
                                  channel=where.channel, content=reply.content,
                                  filename=reply.filename, title=reply.filename,
-                                 initial_comment=render.file_comment(reply)))
+                                 initial_comment=render.file_comment(reply), **bot.auth))
         except UpstreamError as exc:
             log.warning("could not upload %s to Slack channel %s: %s", reply.filename,
                         where.channel, exc)
@@ -282,9 +353,33 @@ class SlackAdapter:
         event = translate.event(body)
         if event is None or self._redelivered(body.get("event_id")):
             return
-        reply = await self.service.handle_reaction(event, bot_user=self._bot_user)
+        bot = await self._bot(event.where.team)
+        reply = await self.service.handle_reaction(event, bot_user=bot.user)
         if not isinstance(reply, Ignored):
-            await self._ephemeral(event.where, event.user, reply)
+            await self._ephemeral(event.where, event.user, reply, bot)
+
+    async def _on_uninstalled(self, context: Any) -> None:
+        assert self.installations is not None, "listened to only with installations"
+        await self.installations.uninstalled(context.team_id, enterprise=context.enterprise_id)
+        await self._forgot(context.team_id)
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], context: Any) -> None:
+        assert self.installations is not None, "listened to only with installations"
+        tokens = event.get("tokens") or {}
+        await self.installations.revoked(
+            context.team_id, enterprise=context.enterprise_id,
+            users=tokens.get("oauth") or [], bot=bool(tokens.get("bot")))
+        await self._forgot(context.team_id)
+
+    async def _forgot(self, team: str) -> None:
+        async with self._forgetting:
+            self.forgotten.append(team)
+            self._forgetting.notify_all()
+
+    async def wait_forgotten(self, team: str) -> None:
+        """Until this process has deleted `team`'s tokens (an uninstall or a revocation)."""
+        async with self._forgetting:
+            await self._forgetting.wait_for(lambda: team in self.forgotten)
 
     async def _on_button(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
@@ -294,35 +389,38 @@ class SlackAdapter:
         if press.action == render.ABSTRACT_ACTION:
             reply = await self.service.details(press.where)
             # Privately, to whoever asked: the thread stays quiet.
-            await self._respond(reply, respond, private=True)
+            await self._respond(reply, respond, press.where.team, private=True)
             return
         reply = await self._toggle_save(press)
-        await self._respond(reply, respond, private=True)
+        await self._respond(reply, respond, press.where.team, private=True)
 
     async def _toggle_save(self, press: translate.ButtonPress) -> Reply:
         """The Save button saves like the save emoji; pressed again, it unsaves."""
+        bot_user = (await self._bot(press.where.team)).user
         save = ReactionEvent(press.where, press.user, self.service.save_emoji,
                                        added=True, raw=press.raw)
-        reply = await self.service.handle_reaction(save, bot_user=self._bot_user)
+        reply = await self.service.handle_reaction(save, bot_user=bot_user)
         if isinstance(reply, SaveReply) and not reply.changed:
             unsave = ReactionEvent(press.where, press.user, self.service.save_emoji,
                                              added=False, raw=press.raw)
-            reply = await self.service.handle_reaction(unsave, bot_user=self._bot_user)
+            reply = await self.service.handle_reaction(unsave, bot_user=bot_user)
         return reply
 
 
-    async def _respond(self, reply: Reply, respond: Any, *, private: bool) -> None:
+    async def _respond(self, reply: Reply, respond: Any, team: str, *, private: bool) -> None:
         if isinstance(reply, Ignored):
             return  # not the bot's to answer: say nothing
-        message = render.render_reply(reply, await self._display_names(_users_in(reply)))
+        names = await self._display_names(_users_in(reply), team)
+        message = render.render_reply(reply, names)
         await respond(text=message.text, blocks=list(message.blocks),
                       response_type="ephemeral" if private else "in_channel",
                       replace_original=False)
 
-    async def _ephemeral(self, where: ChatRef, user: str, reply: Reply) -> None:
+    async def _ephemeral(self, where: ChatRef, user: str, reply: Reply, bot: _Bot) -> None:
         message = render.render_reply(reply)
         await self.client.chat_postEphemeral(channel=where.channel, user=user,
-                                             text=message.text, blocks=list(message.blocks))
+                                             text=message.text, blocks=list(message.blocks),
+                                             **bot.auth)
 
     def _redelivered(self, event_id: str | None) -> bool:
         """True for an event id seen before (Slack re-sends an event it thinks was lost)."""
@@ -335,9 +433,16 @@ class SlackAdapter:
             self._seen.popitem(last=False)
         return False
 
-    @property
-    def _bot_user(self) -> str | None:
-        return self.identity.bot_user if self.identity else None
+    async def _bot(self, team: str) -> _Bot:
+        """Who the bot is in `team` and the token to call Slack there: the one token given,
+        or the workspace's installation (rotated first when about to expire)."""
+        if self.installations is None:
+            return _Bot(None, self.identity.bot_user if self.identity else None, self._bot_id)
+        installation = await self.installations.installed(team, self.client)
+        if installation is None:
+            raise UpstreamError(f"the app is not installed in Slack workspace {team}",
+                                source="slack")
+        return _Bot(installation.bot_token, installation.bot_user_id, installation.bot_id)
 
     # --- Publisher ------------------------------------------------------------------------
 
@@ -347,7 +452,8 @@ class SlackAdapter:
     async def post_pick(self, out: Outgoing, digest: Digest, pick: Pick) -> str:
         savers = [u for part in pick.reasons if isinstance(part, SimilarToSaved)
                   for u in part.savers]
-        return await self._post(out, render.pick_message(pick, await self._display_names(savers)))
+        names = await self._display_names(savers, out.channel.team)
+        return await self._post(out, render.pick_message(pick, names))
 
     async def post_note(self, out: Outgoing, text: str) -> str:
         return await self._post(out, render.note_message(text))
@@ -355,9 +461,10 @@ class SlackAdapter:
     async def post_in_thread(self, reply: DetailsReply) -> str:
         message = render.details_message(reply)
         channel = reply.where.channel
+        bot = await self._bot(reply.where.team)
         answer = await self._call("chat.postMessage", channel, self.client.chat_postMessage(
             channel=channel, thread_ts=reply.where.thread, text=message.text,
-            blocks=list(message.blocks), unfurl_links=False, unfurl_media=False))
+            blocks=list(message.blocks), unfurl_links=False, unfurl_media=False, **bot.auth))
         return str(answer["ts"])
 
     async def post_notice(self, where: ChatRef, text: str) -> str:
@@ -370,36 +477,34 @@ class SlackAdapter:
     async def find_posted(self, out: Outgoing, since: datetime) -> str | None:
         """The bot's own message carrying `out`'s metadata, posted after `since`."""
         payload = _metadata_payload(out)
+        bot = await self._bot(out.channel.team)
         cursor: str | None = None
         while True:
             answer = await self._call("conversations.history", out.channel.channel,
                                       self.client.conversations_history(
                 channel=out.channel.channel, oldest=f"{since.timestamp():.6f}",
-                include_all_metadata=True, limit=200, cursor=cursor))
+                include_all_metadata=True, limit=200, cursor=cursor, **bot.auth))
             for message in answer.get("messages", ()):
                 metadata = message.get("metadata") or {}
-                if (self._is_mine(message) and metadata.get("event_type") == METADATA_TYPE
+                if (bot.wrote(message) and metadata.get("event_type") == METADATA_TYPE
                         and metadata.get("event_payload") == payload):
                     return str(message["ts"])
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not answer.get("has_more") or cursor is None:
                 return None
 
-    def _is_mine(self, message: Mapping[str, Any]) -> bool:
-        # Messages a bot token posts carry the bot user, and the bot id as well.
-        return (message.get("user") == self._bot_user
-                or (self._bot_id is not None and message.get("bot_id") == self._bot_id))
-
     async def _post(self, out: Outgoing, message: render.Message) -> str:
         channel = out.channel.channel
         if channel in self._paused:
             raise ChannelPaused(f"posting to {channel} is paused ({self._paused[channel]})",
                                 source="slack")
+        bot = await self._bot(out.channel.team)
         await self._pacer.wait(channel)
         answer = await self._call("chat.postMessage", channel, self.client.chat_postMessage(
             channel=channel, text=message.text, blocks=list(message.blocks),
             unfurl_links=False, unfurl_media=False,
-            metadata={"event_type": METADATA_TYPE, "event_payload": _metadata_payload(out)}))
+            metadata={"event_type": METADATA_TYPE, "event_payload": _metadata_payload(out)},
+            **bot.auth))
         return str(answer["ts"])
 
     async def _call(self, method: str, channel: str, call: Awaitable[Any]) -> Any:
@@ -423,12 +528,13 @@ class SlackAdapter:
                                     source="slack") from None
             raise _upstream(exc, method) from None
 
-    async def _caller(self, user: str) -> CallerInfo:
+    async def _caller(self, team: str, user: str) -> CallerInfo:
         """Whether `user` administers the workspace, and their timezone (`users.info`),
         asked only by the commands that change a channel. Not cached: an admin demoted a
         minute ago is no longer one."""
         try:
-            answer = await self.client.users_info(user=user)
+            answer = await self.client.users_info(user=user,
+                                                  **(await self._bot(team)).auth)
         except SlackApiError as exc:
             raise _upstream(exc, "users.info") from None
         except aiohttp.ClientError as exc:
@@ -441,13 +547,14 @@ class SlackAdapter:
             timezone=profile.get("tz") or None,
         )
 
-    async def _display_names(self, users: Iterable[str]) -> Mapping[str, str]:
-        """Display names of `users`, each looked up once (`users.info`) and cached."""
+    async def _display_names(self, users: Iterable[str], team: str) -> Mapping[str, str]:
+        """Display names of `users` in `team`, each looked up once (`users.info`), cached."""
         for user in users:
             if user in self._names:
                 continue
             try:
-                answer = await self.client.users_info(user=user)
+                answer = await self.client.users_info(user=user,
+                                                      **(await self._bot(team)).auth)
             except SlackApiError as exc:
                 # The renderer says "a teammate" instead: a name is not worth a failed post.
                 log.info("Slack: no display name for %s (%s)", user, _error_code(exc))
@@ -456,6 +563,40 @@ class SlackAdapter:
             self._names[user] = (profile.get("display_name") or profile.get("real_name")
                                  or answer["user"].get("name") or user)
         return self._names
+
+
+@dataclasses.dataclass(frozen=True)
+class _Bot:
+    """The bot in one workspace: its token (None: the client's own), user and bot ids."""
+
+    token: str | None
+    user: str | None
+    bot_id: str | None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Keyword arguments for a Web API call in this workspace."""
+        return {"token": self.token} if self.token else {}
+
+    def wrote(self, message: Mapping[str, Any]) -> bool:
+        # Messages a bot token posts carry the bot user, and the bot id as well.
+        return (message.get("user") == self.user
+                or (self.bot_id is not None and message.get("bot_id") == self.bot_id))
+
+
+class WorkspacesIdentity(Identity):
+    """The app installed in many workspaces: a configured channel must name its workspace
+    (`team`), and every such Slack channel is served (posting fails for a workspace that has
+    not installed the app, and says so)."""
+
+    def address(self, channel: ChannelConfig) -> ChatRef | None:
+        if channel.platform != self.platform or channel.team is None:
+            return None
+        return ChatRef(self.platform, channel.team, channel.id)
+
+    def serves(self, where: ChatRef) -> bool:
+        # A channel set up from chat names the workspace its command came from.
+        return where.platform == self.platform
 
 
 class _SameTokenWarning(logging.Filter):
@@ -512,5 +653,6 @@ def _upstream(exc: SlackApiError, method: str) -> UpstreamError:
 
 
 __all__ = [
-    "COMMAND", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES", "Pacer", "SlackAdapter",
+    "COMMAND", "INSTALL_EVENTS", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES",
+    "Pacer", "SlackAdapter", "WorkspacesIdentity",
 ]

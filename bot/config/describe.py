@@ -17,9 +17,10 @@ from bot.models import Platform
 
 
 def platforms_from_env(env: Mapping[str, str]) -> tuple[Platform, ...]:
-    """The adapters `paperboy run` starts: slack and/or discord by token, else console."""
+    """The adapters `paperboy run` starts: slack and/or discord by token (Slack's client
+    secret for an app installed in many workspaces), else console."""
     started: list[Platform] = []
-    if _is_set(env, "SLACK_BOT_TOKEN"):
+    if _is_set(env, "SLACK_BOT_TOKEN") or _is_set(env, "SLACK_CLIENT_SECRET"):
         started.append("slack")
     if _is_set(env, "DISCORD_TOKEN"):
         started.append("discord")
@@ -41,6 +42,7 @@ def describe_config(config: Config, env: Mapping[str, str]) -> str:
     lines += _section("summaries", config.summaries, llm_note)
     lines += _section("slack", config.slack)
     lines += _section("health", config.health)
+    lines += _section("discord", config.discord)
     for channel in config.channels:
         lines += _section("channels", channel, array=True)
     if config.admin is not None:

@@ -26,7 +26,8 @@ ENV_HEALTH_HOST = "PAPERBOY_HEALTH_HOST"
 # The PostgreSQL password when [storage] url is set (libpq's PGPASSWORD works too).
 ENV_DATABASE_PASSWORD = "PAPERBOY_DATABASE_PASSWORD"
 DEFAULT_FILE = "config.toml"
-PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
+PLATFORM_TOKENS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
+                   "SLACK_CLIENT_SECRET", "DISCORD_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,25 @@ SLACK_MODES: tuple[str, ...] = get_args(SlackMode)
 class SlackConfig:
     """The Slack adapter (`[slack]`). `mode` "auto" is Socket Mode when SLACK_APP_TOKEN is
     set, else HTTP mode; `port` and `path` are where HTTP mode listens for commands, events
-    and interactivity alike; `api_url` is the Web API root (GovSlack, a proxy, a test)."""
+    and interactivity alike; `api_url` is the Web API root (GovSlack, a proxy, a test).
+    `client_id` set: one app installed in many workspaces (OAuth, HTTP mode, tokens in
+    PostgreSQL); empty: the one workspace of SLACK_BOT_TOKEN."""
 
     mode: SlackMode = "auto"
     port: int = 3000
     path: str = "/slack/events"
     api_url: str = "https://slack.com/api/"
+    client_id: str = ""
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """The Discord adapter at scale (`[discord]`): `shard_count` gateway shards in all
+    (0: one connection, no sharding), of which this process runs `shard_ids` (empty: all).
+    Every process of one bot must give the same `shard_count`."""
+
+    shard_count: int = 0
+    shard_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,7 @@ class Config:
     summaries: SummariesConfig = field(default_factory=SummariesConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
     channels: tuple[ChannelConfig, ...] = (ChannelConfig(),)
     admin: AdminConfig | None = None  # None: no [admin] table, incidents only in the log
     source_path: Path | None = None  # the file this came from, None for built-in defaults
@@ -169,6 +184,7 @@ SECTIONS: dict[str, type] = {
     "summaries": SummariesConfig,
     "slack": SlackConfig,
     "health": HealthConfig,
+    "discord": DiscordConfig,
     "channels": ChannelConfig,
     "admin": AdminConfig,
 }

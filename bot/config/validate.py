@@ -34,6 +34,7 @@ from bot.config.schema import (
     ArxivConfig,
     ChannelConfig,
     Config,
+    DiscordConfig,
     HealthConfig,
     HuggingFaceConfig,
     SlackConfig,
@@ -197,6 +198,7 @@ def _build(root: _Table, base: Path) -> Config:
         summaries=_summaries(root.table("summaries")),
         slack=_slack(root.table("slack")),
         health=_health(root.table("health")),
+        discord=_discord(root.table("discord")),
         channels=_channels(root),
         admin=_admin(root.table("admin")) if "admin" in root.data else None,
     )
@@ -306,6 +308,7 @@ def _slack(table: _Table) -> SlackConfig:
         path=path,
         # The client joins method names to it: keep the trailing slash `url` strips.
         api_url=table.url("api_url", default.api_url) + "/",
+        client_id=table.text("client_id", default.client_id),
     )
 
 
@@ -316,6 +319,24 @@ def _health(table: _Table) -> HealthConfig:
     if not host or " " in host:
         raise table.error("host", f"expected an address to listen on like 0.0.0.0, got '{host}'")
     return HealthConfig(port=table.integer("port", default.port, 0, 65535), host=host)
+
+
+def _discord(table: _Table) -> DiscordConfig:
+    table.check_keys(_field_names(DiscordConfig))
+    count = table.integer("shard_count", DiscordConfig.shard_count, 0)
+    raw = table.data.get("shard_ids", [])
+    if not isinstance(raw, list):
+        raise table.error("shard_ids", f"expected an array of shard numbers like [0, 1], "
+                                       f"got {_kind(raw)}")
+    ids = []
+    for index, item in enumerate(raw):
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < count:
+            raise table.error(f"shard_ids[{index}]", f"expected a shard number from 0 to "
+                                                     f"{count - 1} (shard_count), got {item!r}")
+        ids.append(item)
+    if len(set(ids)) != len(ids):
+        raise table.error("shard_ids", "lists a shard twice")
+    return DiscordConfig(shard_count=count, shard_ids=tuple(sorted(ids)))
 
 
 def _channels(root: _Table) -> tuple[ChannelConfig, ...]:

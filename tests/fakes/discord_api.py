@@ -20,6 +20,10 @@ REST (under /api/v10):
     PUT    /applications/{app}/guilds/{g}/commands        one guild's command sync
 A token other than `FakeDiscord.token` gets 401, as Discord answers an invalid token.
 
+Sharding: an IDENTIFY with `shard: [id, count]` gets READY and GUILD_CREATE for only the
+guilds on that shard (Discord's rule, `(guild_id >> 22) % count`), and `dispatch` sends a
+guild's events only to the connection holding its shard. `identifies` keeps every IDENTIFY.
+
 Recorded: `messages[channel]` (message objects as Discord returns them), `callbacks` and
 `followups` (interaction id / token → what arrived, in order), `reactions` (the bot's
 (channel, message, emoji, added) calls), `synced` (route → commands), `identify` (the
@@ -94,11 +98,13 @@ class FakeDiscord(FakeServer):
         self.reactions: list[tuple[int, int, str, bool]] = []
         self.synced: dict[str, list[Payload]] = {}
         self.identify: Payload | None = None
+        self.identifies: list[Payload] = []
         self.log: list[tuple[str, str]] = []
         self._refused: set[int] = set()
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
+        self._shard_of: dict[web.WebSocketResponse, tuple[int, int]] = {}
         self._seq = itertools.count(1)
 
     # --- test API -------------------------------------------------------------------------
@@ -125,10 +131,17 @@ class FakeDiscord(FakeServer):
         return message
 
     async def dispatch(self, event: str, data: Payload) -> None:
-        """Send a gateway event (DISPATCH) to every connected client."""
+        """Send a gateway event (DISPATCH) to every connected client (a guild's event: to
+        the connection whose shard holds the guild)."""
         frame = json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data})
+        guild = data.get("guild_id")
         for socket in self._sockets:
-            await socket.send_str(frame)
+            if guild is None or self._on_shard(socket, int(guild)):
+                await socket.send_str(frame)
+
+    def _on_shard(self, socket: web.WebSocketResponse, guild: int) -> bool:
+        shard, count = self._shard_of.get(socket, (0, 1))
+        return (guild >> 22) % count == shard
 
     async def until(self, predicate: Callable[[], bool], within: float = 10) -> None:
         """Wait until a request the bot makes leaves `predicate()` true (at most `within`
@@ -269,20 +282,28 @@ class FakeDiscord(FakeServer):
                     await socket.send_json({"op": 11})
                 elif payload["op"] == 2:
                     self.identify = payload["d"]
+                    self.identifies.append(payload["d"])
+                    shard = payload["d"].get("shard") or [0, 1]
+                    self._shard_of[socket] = (int(shard[0]), int(shard[1]))
                     await self._ready(socket)
                     await self._changed_now()
         finally:
             self._sockets.remove(socket)
+            self._shard_of.pop(socket, None)
         return socket
 
     async def _ready(self, socket: web.WebSocketResponse) -> None:
-        await socket.send_json({"op": 0, "t": "READY", "s": next(self._seq), "d": {
+        guilds = [g for g in self.guilds if self._on_shard(socket, g.id)]
+        ready: Payload = {
             "v": 10, "user": bot_user(), "session_id": "session",
             "resume_gateway_url": self.base_url.replace("http", "ws") + "/gw",
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "application": {"id": str(APP_ID), "flags": 0},
-        }})
-        for guild in self.guilds:
+        }
+        if socket in self._shard_of:
+            ready["shard"] = list(self._shard_of[socket])
+        await socket.send_json({"op": 0, "t": "READY", "s": next(self._seq), "d": ready})
+        for guild in guilds:
             await socket.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
                                     "d": guild_payload(guild)})
 

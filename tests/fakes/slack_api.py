@@ -3,8 +3,11 @@
 A local aiohttp server (see tests/fakes/__init__.py for the common API: `base_url`,
 `requests`, `calls`, `fail_next`). Point the client at `api_url` (`<base_url>/api/`).
 
-    POST /api/auth.test               the bot's identity (TEAM, BOT_USER); a token in
-                                      `bad_tokens` answers invalid_auth
+    POST /api/auth.test               the bot's identity (TEAM, BOT_USER; or the workspace
+                                      an OAuth token belongs to); a token in `bad_tokens`
+                                      or one rotated away answers invalid_auth
+    GET  /oauth/v2/authorize,         installs and token rotation: see
+    POST /api/oauth.v2.access         tests/fakes/slack_oauth.py (`fake.oauth`)
     POST /api/chat.postMessage        appends to the channel's history (`history[channel]`)
                                       and answers its `ts`; a channel in `refuse` answers
                                       that error (not_in_channel…) and posts nothing
@@ -36,6 +39,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 from tests.fakes import FakeServer
+from tests.fakes.slack_oauth import SlackOAuth
 
 TEAM = "T0PAPERS"
 BOT_USER = "U0BOT"
@@ -63,6 +67,8 @@ class FakeSlack(FakeServer):
         self._last_ts = 0.0
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
+        self.oauth = SlackOAuth(self)
+        self.posted_with: dict[str, str] = {}  # a posted message's ts → the token it used
 
     @property
     def api_url(self) -> str:
@@ -84,6 +90,7 @@ class FakeSlack(FakeServer):
             web.post("/api/files.completeUploadExternal", self._complete_upload),
             web.post("/response/{name}", self._response),
             web.get("/socket", self._socket),
+            *self.oauth.routes(),
         ]
 
     # --- what a test uses -----------------------------------------------------------------
@@ -122,23 +129,36 @@ class FakeSlack(FakeServer):
     # --- handlers -------------------------------------------------------------------------
 
     async def _auth_test(self, request: web.Request) -> web.Response:
-        if _token(request) in self.bad_tokens:
+        token = _token(request)
+        if token in self.bad_tokens or self.oauth.retired(token):
             return _fail("invalid_auth")
+        workspace = self.oauth.workspace_of(token)
+        if workspace is not None:
+            return _ok(url=f"https://{workspace.name}.slack.com/", team=workspace.name,
+                       user=BOT_NAME, team_id=workspace.team, user_id=workspace.bot_user,
+                       bot_id=workspace.bot_id)
         return _ok(url="https://paperboy-test.slack.com/", team="Paperboy Test", user=BOT_NAME,
                    team_id=TEAM, user_id=BOT_USER, bot_id="B0BOT")
 
     async def _post_message(self, request: web.Request) -> web.Response:
         body = await _body(request)
         channel = body["channel"]
+        token = _token(request)
+        if self.oauth.retired(token):
+            return _fail("invalid_auth")
         if channel in self.refuse:
             return _fail(self.refuse[channel])
         if self.post_delay:
             await asyncio.sleep(self.post_delay)
-        message = {"ts": self._next_ts(), "user": BOT_USER, "bot_id": "B0BOT", "type": "message",
+        workspace = self.oauth.workspace_of(token)
+        user, bot_id = (workspace.bot_user, workspace.bot_id) if workspace else (BOT_USER,
+                                                                               "B0BOT")
+        message = {"ts": self._next_ts(), "user": user, "bot_id": bot_id, "type": "message",
                    "text": body.get("text", ""), "blocks": _json(body.get("blocks")),
                    "metadata": _json(body.get("metadata")), "thread_ts": body.get("thread_ts"),
                    "unfurl_links": body.get("unfurl_links"),
                    "unfurl_media": body.get("unfurl_media")}
+        self.posted_with[message["ts"]] = token
         self.history[channel].append(message)
         await self._notify()
         return _ok(channel=channel, ts=message["ts"], message=message)
@@ -238,6 +258,10 @@ class FakeSlack(FakeServer):
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    async def changed(self) -> None:
+        """Wake `wait_until` waiters (the OAuth part records through this too)."""
+        await self._notify()
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

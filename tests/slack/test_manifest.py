@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from adapters.slack import adapter, translate
+from adapters.slack.installations import REDIRECT_PATH
 from bot.config import SlackConfig
 from tests.conftest import PROJECT
 
@@ -44,7 +45,12 @@ def test_manifest_declares_the_papers_command() -> None:
 
 def test_manifest_subscribes_to_exactly_the_events_handled() -> None:
     events = _manifest()["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(events) == sorted(translate.EVENT_TYPES)
+    assert sorted(events) == sorted((*translate.EVENT_TYPES, *adapter.INSTALL_EVENTS))
+
+
+def test_manifest_redirect_url_is_the_oauth_redirect_path() -> None:
+    [url] = _manifest()["oauth_config"]["redirect_urls"]
+    assert url == "https://paperboy.example.com" + REDIRECT_PATH
 
 
 def test_manifest_turns_interactivity_on_for_the_buttons() -> None:
