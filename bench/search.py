@@ -9,7 +9,9 @@ its peak RSS is its own. Measures:
 - latency: p50/p95 of `Searcher.search` (parse, worker thread, BM25 + typo handling,
   snippets, fusion) for 100+ realistic queries written here — topics, remembered titles,
   author names, typos, filters, ids (targets p95 ≤ 5 ms at 8k, ≤ 20 ms at 10×);
-- memory: peak RSS of the process, corpus objects included (target ≤ 200 MB at 8k);
+- memory: peak RSS of a process that builds the 8k index and searches it, corpus objects
+  included (target ≤ 200 MB), in its own process; the figure of the process that also runs
+  the search-while-indexing phase (5,000 more papers, the index writer) is reported beside;
 - search while indexing: p50/p95 of `Searcher.search` while a batch of 1,000 new papers is
   being committed by the indexer (target p95 ≤ 100 ms), at both sizes;
 - rebuild: `paperboy index rebuild`'s work (`rebuild_index` streaming a TinyDBStore's paper
@@ -219,13 +221,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--case", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--fill", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--rebuild", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--search-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not CORPUS.is_file():
         print(f"corpus not found: {CORPUS}\nbench/search.py needs ../shared/data "
               "beside the project (see ../shared/data/README.md)", file=sys.stderr)
         return 2
     if args.case is not None:  # child: measure one corpus size, print JSON
-        print(json.dumps(asyncio.run(measure(args.case, args.rounds))))
+        print(json.dumps(asyncio.run(measure(args.case, args.rounds,
+                                             indexing=not args.search_only))))
         return 0
     if args.fill is not None:  # child: write the K× corpus into a TinyDBStore
         asyncio.run(fill_store(Path(args.fill), args.scale))
@@ -234,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(asyncio.run(measure_rebuild(Path(args.rebuild)))))
         return 0
 
+    load_before = os.getloadavg()[0]
     results = {}
     for scale in (1, args.scale):
         print(f"measuring {scale}× corpus …", file=sys.stderr)
@@ -242,8 +247,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             check=True, capture_output=True, text=True,
         )
         results[scale] = json.loads(child.stdout)
+    # The memory target is the searching bot's: the same build and searches in a process
+    # of their own, without the search-while-indexing phase (whose 5,000 extra papers and
+    # index writer add to the figure above).
+    print("measuring the 8k search-only peak RSS …", file=sys.stderr)
+    child = subprocess.run(
+        [sys.executable, __file__, "--case", "1", "--rounds", str(args.rounds), "--search-only"],
+        check=True, capture_output=True, text=True,
+    )
+    results[1]["rss_search_only_mb"] = json.loads(child.stdout)["rss_mb"]
     print(f"measuring index rebuild at {args.scale}× …", file=sys.stderr)
     results[args.scale].update(rebuild_runs(args.scale))
+    args.load = (load_before, os.getloadavg()[0])
     section = render(results, args)
     print(section)
     if not args.no_docs:
@@ -256,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --- one corpus size (child process) -------------------------------------------------------
-async def measure(scale: int, rounds: int) -> dict[str, Any]:
+async def measure(scale: int, rounds: int, *, indexing: bool = True) -> dict[str, Any]:
     papers = load_corpus()
     if scale > 1:
         papers = papers + [p for k in range(1, scale) for p in synthetic_copies(papers, k)]
@@ -283,7 +298,8 @@ async def measure(scale: int, rounds: int) -> dict[str, Any]:
                 index.search(parsed, 10)
                 local.append((time.perf_counter() - started) * 1000)
 
-        result_indexing = await search_while_indexing(searcher, papers, scale)
+        result_indexing = await search_while_indexing(searcher, papers, scale) \
+            if indexing else {}
 
         known = recall(await rank_all(searcher, KNOWN_ITEMS))
         held_out = recall(await rank_all(searcher, HELD_OUT_ITEMS))
@@ -301,7 +317,7 @@ async def measure(scale: int, rounds: int) -> dict[str, Any]:
             "heldout_recall5": held_out["recall5"], "heldout_misses": held_out["misses"],
             **result_indexing,
         }
-        if scale == 1:
+        if scale == 1 and indexing:
             result.update(baseline(papers))
             result.update(await payload_vs_store(index, papers, Path(tmp)))
         del papers
@@ -521,7 +537,7 @@ def targets_met(small: dict[str, Any], big: dict[str, Any]) -> dict[str, bool]:
         "build_s": small["build_s"] <= TARGETS["build_s"],
         "p95_8k_ms": small["full_p95"] <= TARGETS["p95_8k_ms"],
         "p95_10x_ms": big["full_p95"] <= TARGETS["p95_10x_ms"],
-        "rss_8k_mb": small["rss_mb"] <= TARGETS["rss_8k_mb"],
+        "rss_8k_mb": small["rss_search_only_mb"] <= TARGETS["rss_8k_mb"],
         "recall": small["recall5"] >= TARGETS["recall"],
         "p95_indexing_ms": max(small["indexing_p95"], big["indexing_p95"])
         <= TARGETS["p95_indexing_ms"],
@@ -548,8 +564,10 @@ def render(results: dict[int, dict[str, Any]], args: argparse.Namespace) -> str:
          f"{big['full_p50']:.2f} / {big['full_p95']:.2f} ms",
          f"p95 ≤ {TARGETS['p95_10x_ms']:.0f} ms",
          verdict(met["p95_10x_ms"])),
-        ("peak RSS (8k)", f"{small['rss_mb']:.0f} MB", f"≤ {TARGETS['rss_8k_mb']:.0f} MB",
-         verdict(met["rss_8k_mb"])),
+        ("peak RSS (8k, build + search, own process)", f"{small['rss_search_only_mb']:.0f} MB",
+         f"≤ {TARGETS['rss_8k_mb']:.0f} MB", verdict(met["rss_8k_mb"])),
+        ("peak RSS (8k, with the search-while-indexing phase)", f"{small['rss_mb']:.0f} MB",
+         "reported", ""),
         (f"peak RSS ({args.scale}×)", f"{big['rss_mb']:.0f} MB", "reported", ""),
         ("search p50 / p95 while 1,000 papers are committed (8k)",
          f"{small['indexing_p50']:.2f} / {small['indexing_p95']:.2f} ms",
@@ -575,7 +593,8 @@ def render(results: dict[int, dict[str, Any]], args: argparse.Namespace) -> str:
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.platform()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"tantivy-py {version('tantivy')}. "
+        f"tantivy-py {version('tantivy')}; 1-minute load average "
+        f"{args.load[0]:.1f} before, {args.load[1]:.1f} after (other work competes). "
         f"Command: `.venv/bin/python bench/search.py --rounds {args.rounds} "
         f"--scale {args.scale}`.",
         f"Corpus: the {small['papers']:,} real papers of ../shared/data; the {args.scale}× "

@@ -41,9 +41,10 @@ PostStatus = Literal["posted", "empty", "already", "resumed", "stopped"]
 # A claim older than this whose owner cannot be asked is taken over (the catch-up window).
 STALE_CLAIM = timedelta(hours=1)
 # Channels posting at once. The store writes one file at a time anyway; a few channels in
-# flight keep it busy while a save or a search arriving mid-fan-out waits behind a couple of
-# writes, not behind every channel's (500 channels sharing 09:00 would queue thousands).
-CONCURRENT_POSTS = 2
+# flight keep it busy (with two, it idled while both were between writes: ranking, a send)
+# and do not queue every channel's writes at once (500 channels share 09:00). A save or a
+# list arriving mid-fan-out does not wait behind them: it takes the store's urgent lane.
+CONCURRENT_POSTS = 4
 # (item key, arXiv id or None, the call that sends it and returns the message id)
 _Message = tuple[str, str | None, Callable[[], Awaitable[str]]]
 

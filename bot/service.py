@@ -319,11 +319,18 @@ class Service:
             await self._searcher.close()
 
     async def warm_up(self, targets: Iterable[PostTarget]) -> None:
-        """Read each team's list and each channel's post ledger once, at start, so that the
-        first `/papers list`, 📌 or morning post after a restart does not pay for it (a
-        20,000-paper list or a year of posts takes seconds to read whole)."""
+        """Read each team's list (the targets' teams and every team the store knows) and each
+        channel's post ledger once, at start, so that the first `/papers list`, 📌 or
+        morning post after a restart does not pay for it (a 20,000-paper list or a year of
+        posts takes seconds to read whole)."""
         targets = list(targets)
-        for platform, team in sorted({(t.where.platform, t.where.team) for t in targets}):
+        teams = {(t.where.platform, t.where.team) for t in targets}
+        try:
+            # Teams with a list but no daily channel here are asked `/papers list` too.
+            teams.update(await self._store.known_teams())
+        except StoreError as exc:
+            log.warning("could not look for the teams in the data directory: %s", exc)
+        for platform, team in sorted(teams):
             try:
                 await self._store.count_saved(platform, team)
             except StoreError as exc:  # the list's own commands will say what is wrong

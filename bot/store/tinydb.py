@@ -39,7 +39,9 @@ the calls that need that file. A corrupt cache file is moved aside and read as e
 
 Safety: an exclusive lock makes this the only writing process (a second gets StoreLocked);
 every file is replaced atomically (bot.store._files); all file I/O runs on one worker thread,
-which serialises the calls (a claim is atomic) and keeps the event loop free. Read-only stores
+which serialises the calls (a claim is atomic) and keeps the event loop free; what a person
+waits on (list, count, save, unsave, the paper a message carries) goes before queued post
+writes and cache writes (bot.store._lanes). Read-only stores
 take no lock, follow a live writer's files, and refuse writes; one on a directory that does
 not exist reads as empty and creates nothing. A store opened `create_on_write` (the reading
 commands) creates and locks a missing directory only when it first writes a cache.
@@ -57,7 +59,6 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date, datetime
@@ -80,6 +81,7 @@ from bot.store._files import (
     remove_stale_temp_files,
 )
 from bot.store._index import ItemKey, LedgerIndex, ListIndex
+from bot.store._lanes import Lanes
 
 T = TypeVar("T")
 
@@ -100,13 +102,13 @@ class _KeyedTinyDB(TinyDB):
 class TinyDBStore:
     """Paperboy's state in `data_dir`. Create with `await TinyDBStore.open(path)`."""
 
-    def __init__(self, data_dir: Path, *, readonly: bool, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, data_dir: Path, *, readonly: bool, lanes: Lanes) -> None:
         # Absolute, so that error messages name the directory unambiguously.
         self.data_dir = Path(data_dir).absolute()
         self.readonly = readonly
         # The lock file makes a writable store this process's alone.
         self.exclusive = not readonly
-        self._executor = executor
+        self._lanes = lanes
         self._lock = DataDirLock(self.data_dir)
         self._dbs: dict[Path, _KeyedTinyDB] = {}
         # Values decoded from a table, kept while its file's content version is unchanged.
@@ -129,13 +131,13 @@ class TinyDBStore:
         as empty and is not created. With `create_on_write`, a missing directory is created
         (and locked) by the first write, so a command that only reads leaves nothing behind.
         """
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-store")
-        store = cls(data_dir, readonly=readonly, executor=executor)
+        lanes = Lanes("paperboy-store")
+        store = cls(data_dir, readonly=readonly, lanes=lanes)
         store._deferred = create_on_write and not readonly
         try:
             await store._run(store._open)
         except BaseException:
-            executor.shutdown(wait=False)
+            lanes.shutdown()
             raise
         return store
 
@@ -143,16 +145,18 @@ class TinyDBStore:
         if self._closed:
             return
         self._closed = True
-        # Queued behind any call still running, so nothing is cut off mid-write.
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._release)
-        self._executor.shutdown(wait=False)
+        # Queued behind every call already queued (in either lane), so nothing is cut off
+        # mid-write.
+        await asyncio.wrap_future(self._lanes.submit(self._release))
+        self._lanes.shutdown()
 
     # --- papers -------------------------------------------------------------------------
     async def put_papers(self, papers: Iterable[Paper]) -> None:
         await self._write(self._put_papers, list(papers))
 
     async def get_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
-        return await self._run(self._get_papers, list(arxiv_ids))
+        # Urgent: a 📌 or `/papers details` looks the paper up while the fan-out writes.
+        return await self._run(self._get_papers, list(arxiv_ids), urgent=True)
 
     async def all_papers(self) -> list[Paper]:
         return await self._run(self._all_papers)
@@ -211,25 +215,31 @@ class TinyDBStore:
     async def paper_for_message(self, message: ChatRef) -> str | None:
         if message.message is None:
             return None
-        return await self._run(self._paper_for_message, message, message.message)
+        found = await self._run(self._paper_for_message, message, message.message,
+                                urgent=True)
+        if found is None and not self.readonly:
+            # The urgent lane may have overtaken the confirmation of a message posted a
+            # moment ago (queued behind other channels' writes): ask again after them.
+            found = await self._run(self._paper_for_message, message, message.message)
+        return found
 
     # --- team reading list --------------------------------------------------------------
     async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
-        return await self._write(self._save, platform, team, paper, saver)
+        return await self._write(self._save, platform, team, paper, saver, urgent=True)
 
     async def unsave(self, platform: str, team: str, arxiv_id: str, user: str) -> ListChange:
-        return await self._write(self._unsave, platform, team, arxiv_id, user)
+        return await self._write(self._unsave, platform, team, arxiv_id, user, urgent=True)
 
     async def saved_papers(
         self, platform: str, team: str, *, limit: int | None = None
     ) -> list[SavedPaper]:
-        return await self._run(self._saved_papers, platform, team, limit)
+        return await self._run(self._saved_papers, platform, team, limit, urgent=True)
 
     async def count_saved(self, platform: str, team: str) -> int:
-        return await self._run(self._count_saved, platform, team)
+        return await self._run(self._count_saved, platform, team, urgent=True)
 
     async def known_teams(self) -> list[tuple[str, str]]:
-        return await self._run(self._known_teams)
+        return await self._run(self._known_teams, urgent=True)
 
     # --- small state --------------------------------------------------------------------
     async def get_meta(self, key: str) -> Any:
@@ -258,15 +268,19 @@ class TinyDBStore:
         return function(self._table(_setups.FILE, _setups.TABLE), *args)
 
     # --- the worker thread: everything below runs there, one call at a time -------------
-    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+    async def _run(self, function: Callable[..., T], *args: Any, urgent: bool = False) -> T:
+        """Run `function(*args)` on the store's thread. `urgent` calls (what a person waits
+        on: the team list, a 📌, the paper a message carries) go before queued ones (post
+        ledger writes, caches), so chat is not held up by a morning fan-out
+        (bot.store._lanes). Calls within a lane keep their order."""
         if self._closed:
             raise StoreError(f"the store for {self.data_dir} is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+        call = functools.partial(function, *args)
+        return await asyncio.wrap_future(self._lanes.submit(call, urgent=urgent))
 
-    async def _write(self, function: Callable[..., T], *args: Any) -> T:
+    async def _write(self, function: Callable[..., T], *args: Any, urgent: bool = False) -> T:
         self._check_writable()
-        return await self._run(self._open_then, function, *args)
+        return await self._run(self._open_then, function, *args, urgent=urgent)
 
     def _open_then(self, function: Callable[..., T], *args: Any) -> T:
         if self._deferred:
