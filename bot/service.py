@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot import commands, daily, export, requestid
@@ -347,7 +348,11 @@ class Service:
     async def post_now(
         self, target: PostTarget, day: date | None = None, *, force: bool = False
     ) -> Reply:
-        """Run `target`'s daily post now (`/post`), and say how it went."""
+        """Run `target`'s daily post now (`/post`), and say how it went. Settings changed
+        from chat apply, as they do to the scheduled post."""
+        effective = (await self.channels.channel(target.where))[0]
+        if effective is not None:
+            target = replace(target, channel=effective)
         day = day or self.local_today(target.channel)
         try:
             outcome = await self.poster.post(target, day, force=force)

@@ -68,6 +68,13 @@ class Terminal:
         await self.screen.until(lambda text: len(text) > len(before))
         return self.screen.getvalue()[len(before):]
 
+    async def type_until(self, line: str, marker: str) -> str:
+        """Type a line; everything printed until `marker` appears."""
+        before = self.screen.getvalue()
+        await self.lines.put(line)
+        await self.screen.until(lambda text: marker in text[len(before):])
+        return self.screen.getvalue()[len(before):]
+
     async def at(self, now: datetime) -> str:
         """Move the clock, run what is due; what was printed meanwhile."""
         before = self.screen.getvalue()
@@ -139,3 +146,11 @@ async def test_bad_top_is_answered_in_one_line(terminal: Terminal) -> None:
     await terminal.type("/papers subscribe")
     printed = await terminal.type("/papers settings top 50")
     assert "top must be a whole number from 1 to 20 (got '50')" in printed
+
+
+async def test_post_by_hand_uses_the_chat_settings(terminal: Terminal) -> None:
+    await terminal.type("/papers subscribe 11:00 UTC")
+    await terminal.type("/papers settings top 1")
+    printed = await terminal.type_until("/post", "Posted")
+    messages = re.findall(r"^\[\d+\] (.*)", printed, re.MULTILINE)
+    assert [m.split(" ")[0] for m in messages] == ["Daily", "1.", "Posted"]

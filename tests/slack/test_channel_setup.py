@@ -24,7 +24,11 @@ from bot.service import Service
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.service.conftest import PICKS, Services
 
+from . import test_socket_mode
 from .conftest import USER, SignedSlack, make_adapter
+
+# Socket Mode's adapter (tests/slack/test_socket_mode.py), for the same commands over a socket.
+socket_adapter = test_socket_mode.socket_adapter
 
 NEW = "C0NEW"
 WHERE = ChatRef("slack", TEAM, NEW)
@@ -207,3 +211,32 @@ async def test_bad_time_gets_one_line_and_the_settings_grammar(bot: Bot) -> None
 async def test_config_channel_settings_say_they_come_from_config(bot: Bot) -> None:
     reply = await bot.command("settings", channel="C0PAPERS")
     assert "settings from config.toml; admins may override it from chat" in reply
+
+
+# --- Socket Mode: the same commands over the socket ------------------------------------------
+
+
+async def _over_socket(fake: FakeSlack, text: str, user: str) -> str:
+    payload = test_socket_mode._command_payload(fake, text)
+    payload["user_id"] = user
+    before = len(fake.responses)
+    await fake.send_envelope("slash_commands", payload, f"env-{before}",
+                             accepts_response_payload=True)
+    await fake.wait_until(lambda: len(fake.responses) > before)
+    return fake.responses[before]["text"]
+
+
+async def test_socket_mode_admin_overrides_a_config_channel(
+    socket_adapter: object, fake_slack: FakeSlack, services: Services,
+) -> None:
+    fake_slack.profiles[OTHER] = {"is_admin": True}
+    await _over_socket(fake_slack, "settings top 2", OTHER)
+    setup = await services.store.get_channel_setup(ChatRef("slack", TEAM, "C0PAPERS"))
+    assert setup is not None and setup.top_n == 2
+
+
+async def test_socket_mode_member_is_refused_for_a_config_channel(
+    socket_adapter: object, fake_slack: FakeSlack, services: Services,
+) -> None:
+    reply = await _over_socket(fake_slack, "settings top 2", OTHER)
+    assert reply.startswith("Only workspace admins may change this channel's daily post")
