@@ -44,6 +44,8 @@ SAMPLE = PROJECT / "tests" / "fixtures" / "hf_daily_papers_2026-06-12_sample.jso
 SIGNING_SECRET = "fleet-signing-secret"
 GUILD = 910000000000000001
 PICKS = 5  # the sample batch has five papers; the default profile picks all of them
+# A row of the posts table: (platform, team, channel, local day).
+OpenClaim = tuple[str, str, str, date]
 
 
 def free_port() -> int:
@@ -149,6 +151,63 @@ class Fleet:
         assert replica.process is not None
         os.kill(replica.process.pid, signal.SIGKILL)
 
+    def owner(self, replica: Replica) -> str:
+        """The name the replica's claims carry in the posts table (bot.posting's owner)."""
+        assert replica.process is not None
+        return f"{socket.gethostname()}:{replica.process.pid}"
+
+    async def kill_mid_post(self, replica: Replica, within: float = 120.0) -> list[OpenClaim]:
+        """SIGKILL `replica` at a moment it provably holds open claims, and return them.
+
+        The replica is frozen (SIGSTOP) before the claims table is read, so it writes
+        nothing more; its backends are then waited on until none runs a statement (one it
+        sent just before the freeze still commits), and the table is read twice a moment
+        apart to be sure it settled. A frozen process still exists, so no survivor takes
+        its posts over meanwhile (bot.posting asks whether the owner is alive). Holding no
+        open claim, it is thawed and tried again shortly after."""
+        assert replica.process is not None
+        pid, owner = replica.process.pid, self.owner(replica)
+        conn = await self.database.server.connect(self.database.name)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        try:
+            while loop.time() < deadline:
+                os.kill(pid, signal.SIGSTOP)
+                for _ in range(1000):  # a statement runs in milliseconds; 10 s at most
+                    if not await conn.fetchval(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                            "$1 AND state = 'active'", f"paperboy {owner}"):
+                        break
+                    await asyncio.sleep(0.01)
+                held = await self._open_claims(conn, owner)
+                await asyncio.sleep(0.2)
+                if held and held == await self._open_claims(conn, owner):
+                    os.kill(pid, signal.SIGKILL)
+                    await replica.process.wait()
+                    return held
+                os.kill(pid, signal.SIGCONT)
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+        raise AssertionError(f"{replica.name} never held an open claim within {within}s")
+
+    async def posts(self) -> list[Any]:
+        """Every open row of the posts table (the ledger the replicas share)."""
+        conn = await self.database.server.connect(self.database.name)
+        try:
+            return list(await conn.fetch(
+                "SELECT platform, team, channel, day, status, owner FROM posts "
+                "WHERE released_at IS NULL"))
+        finally:
+            await conn.close()
+
+    @staticmethod
+    async def _open_claims(conn: Any, owner: str) -> list[OpenClaim]:
+        rows = await conn.fetch(
+            "SELECT platform, team, channel, day FROM posts WHERE status = 'claimed' AND "
+            "released_at IS NULL AND owner = $1 ORDER BY platform, channel", owner)
+        return [(r["platform"], r["team"], r["channel"], r["day"]) for r in rows]
+
     async def stop(self, replica: Replica) -> None:
         process = replica.process
         if process is None or process.returncode is not None:
@@ -238,4 +297,4 @@ def utc_minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-__all__ = ["Fleet", "Replica", "claim_latencies", "free_port", "until", "utc_minute"]
+__all__ = ["Fleet", "OpenClaim", "Replica", "claim_latencies", "free_port", "until", "utc_minute"]
