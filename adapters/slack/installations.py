@@ -38,7 +38,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from adapters.slack.installation_cache import CachedInstallationStore
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -93,9 +92,6 @@ class Installations:
         self.rotating: dict[tuple[str | None, str | None], asyncio.Lock] = {}
         self.store = AsyncSQLAlchemyInstallationStore(
             client_id=secrets.client_id, engine=engine, logger=log)
-        # What each request's authorize reads (installation_cache.py says what invalidates
-        # it); the daily post, every Web API call's token and rotation read `store` itself.
-        self.cached = CachedInstallationStore(self.store)
         self.states = AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=STATE_SECONDS, engine=engine, logger=log)
 
@@ -121,7 +117,7 @@ class Installations:
         return AsyncOAuthSettings(
             client_id=self.secrets.client_id, client_secret=self.secrets.client_secret,
             scopes=scopes, install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
-            install_page_rendering_enabled=False, installation_store=self.cached,
+            install_page_rendering_enabled=False, installation_store=self.store,
             state_store=self.states, authorization_url=authorization_url,
             token_rotation_expiration_minutes=ROTATE_MINUTES,
         )
@@ -130,7 +126,7 @@ class Installations:
         """Bolt's per-request authorize (the team's tokens from the store), rotating with
         `SerialisedRotator`."""
         authorize = AsyncInstallationStoreAuthorize(
-            logger=log, installation_store=self.cached, client_id=self.secrets.client_id,
+            logger=log, installation_store=self.store, client_id=self.secrets.client_id,
             client_secret=self.secrets.client_secret, client=client,
             token_rotation_expiration_minutes=ROTATE_MINUTES, cache_enabled=True)
         # Bolt caches who each token is (its auth.test) to keep that call out of every
@@ -154,7 +150,7 @@ class Installations:
     async def uninstalled(self, team: str | None, *, enterprise: str | None = None) -> None:
         """Delete every token of the workspace: Slack's `app_uninstalled`, or an admin's
         `paperboy slack forget`. Paperboy's team state is not touched."""
-        await self.cached.async_delete_all(enterprise_id=enterprise, team_id=team)
+        await self.store.async_delete_all(enterprise_id=enterprise, team_id=team)
         log.info("Slack: the app was removed from workspace %s; its tokens are deleted", team)
 
     async def revoked(self, team: str | None, *, enterprise: str | None,
@@ -163,10 +159,10 @@ class Installations:
         deletes only the `slack_bots` row for a revoked bot token, while the installation
         row (which authorize reads first) keeps it; here the workspace's rows all go."""
         for user in users:
-            await self.cached.async_delete_installation(enterprise_id=enterprise,
-                                                        team_id=team, user_id=user)
+            await self.store.async_delete_installation(enterprise_id=enterprise,
+                                                       team_id=team, user_id=user)
         if bot:
-            await self.cached.async_delete_all(enterprise_id=enterprise, team_id=team)
+            await self.store.async_delete_all(enterprise_id=enterprise, team_id=team)
         log.info("Slack: tokens revoked in workspace %s (bot: %s, users: %d)", team,
                  "yes" if bot else "no", len(users))
 
@@ -197,13 +193,11 @@ class SerialisedRotator(AsyncTokenRotator):
                 return None  # uninstalled meanwhile
             rotated = await super().perform_token_rotation(
                 installation=current, minutes_before_expiration=minutes_before_expiration)
-            # Either way this process's cached copy is older than the row: drop it.
-            self._installations.cached.forget(*workspace)
             if rotated is None:
                 # Another request rotated while this one waited: use what it stored.
                 return current if current.bot_token != installation.bot_token else None
             # Saved before the lock is released, so the next holder reads the new tokens.
-            await self._installations.cached.async_save(rotated)
+            await self._installations.store.async_save(rotated)
             log.info("Slack: rotated the bot token of workspace %s", installation.team_id)
             return rotated
 
