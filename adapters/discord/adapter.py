@@ -61,6 +61,12 @@ from bot.service import Service
 
 log = logging.getLogger(__name__)
 
+# The bot never joins voice: discord.py's warnings that the voice libraries (PyNaCl, davey)
+# are missing would be lines of noise on every start and before a command's answer.
+discord.VoiceClient.warn_nacl = False
+if hasattr(discord.VoiceClient, "warn_dave"):  # discord.py 2.6 and later
+    discord.VoiceClient.warn_dave = False
+
 TOKEN_ENV = "DISCORD_TOKEN"
 SAVE_BUTTON = "paperboy:save"
 MORE_BUTTON = "paperboy:more"
@@ -193,6 +199,18 @@ class _Client(_Listening, discord.Client):
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
                          guild_ready_timeout=guild_ready_timeout)
         self._listen(adapter)
+        self.streamed = asyncio.Event()
+        self._session_ready = False
+
+    async def on_socket_event_type(self, event: str) -> None:
+        # discord.py fires on_ready only once no guild has arrived for guild_ready_timeout
+        # (2 s): every start would wait that long. Every guild READY announced having
+        # arrived is all the bot needs. The handler runs after discord.py parsed the event.
+        if event == "READY":
+            self._session_ready = True
+        if (event in ("READY", "GUILD_CREATE") and self._session_ready
+                and all(not guild.unavailable for guild in self.guilds)):
+            self.streamed.set()
 
 
 class _ShardedClient(_Listening, discord.AutoShardedClient):
@@ -238,9 +256,13 @@ class DiscordAdapter:
             raise
         self._gateway = asyncio.ensure_future(self.client.connect())
         ready = asyncio.ensure_future(self.client.wait_until_ready())
-        await asyncio.wait({self._gateway, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
+        waits = {self._gateway, ready}
+        if isinstance(self.client, _Client):  # a sharded client waits for every shard
+            waits.add(asyncio.ensure_future(self.client.streamed.wait()))
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits - {self._gateway}:
+            wait.cancel()
+        if self._gateway.done():
             await self.client.close()
             self._gateway.result()  # why the gateway closed, when it said
             raise UpstreamError("the gateway closed before it was ready", source="discord")

@@ -79,6 +79,23 @@ async def test_bot_in_two_guilds_files_each_channel_under_its_own_guild(
         [str(GUILD), str(OTHER_GUILD)]  # type: ignore[arg-type]
 
 
+async def test_connect_does_not_wait_out_the_guild_stream_once_every_guild_arrived(
+    fake_discord: FakeDiscord, services: Services
+) -> None:
+    # discord.py alone would wait guild_ready_timeout after the last guild before on_ready.
+    fake_discord.guilds.append(Guild(OTHER_GUILD, {ITS_CHANNEL: "reading"},
+                                     invite_permissions().value))
+    adapter = DiscordAdapter(services.make(CHANNEL), TOKEN, guild_ready_timeout=60)
+    try:
+        identity = await asyncio.wait_for(adapter.connect(), 20)
+        reading = ChannelConfig(name="reading", platform="discord", id=str(ITS_CHANNEL))
+        assert [t.where.team for t in identity.targets([CHANNEL, reading], None)] == \
+            [str(GUILD), str(OTHER_GUILD)]  # type: ignore[arg-type]
+        assert not adapter.client.is_ready()  # discord.py is still waiting; the bot is not
+    finally:
+        await adapter.close()
+
+
 # --- the whole bot ----------------------------------------------------------------------------
 
 
