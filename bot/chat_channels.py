@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.channel_admin import ChannelAdmin
+from bot.channel_setup import ChannelSetup
 from bot.errors import StoreError
 from bot.events import ChatAdapter, Identity, PostTarget
 from bot.models import ChatRef
@@ -36,6 +37,7 @@ class LiveChannels:
         self._connections = list(connections)
         self.by_name: dict[str, PostTarget] = {}
         self._scheduler: DailyScheduler | None = None
+        self._applied: dict[ChatRef, ChannelSetup] = {}  # the setups this bot acts on
 
     async def merge(self, configured: Sequence[PostTarget]) -> list[PostTarget]:
         """The configured targets with chat settings applied, plus every channel set up
@@ -49,6 +51,7 @@ class LiveChannels:
         except StoreError as exc:  # the config.toml channels still post
             log.error("could not read the channels set up from chat: %s", exc)
             setups = []
+        self._applied = {setup.channel: setup for setup in setups}
         unserved: list[str] = []
         for setup in setups:
             target = await self._target(setup.channel)
@@ -81,6 +84,19 @@ class LiveChannels:
         self.by_name[target.channel.name] = target
         if self._scheduler is not None:
             self._scheduler.set_channel(target.channel, target.where)
+
+    async def follow(self) -> int:
+        """Apply what other processes changed from chat since the last look (replicas on a
+        shared store: a channel subscribed through another replica is posted by this one
+        too, should that one die; the post's claim keeps it to one). Returns how many
+        channels changed."""
+        current = {setup.channel: setup for setup in await self._admin.setups()}
+        changed = [where for where in current.keys() | self._applied.keys()
+                   if current.get(where) != self._applied.get(where)]
+        self._applied = current
+        for where in changed:
+            await self.changed(where)
+        return len(changed)
 
     async def _target(self, where: ChatRef) -> PostTarget | None:
         """`where` as a target with its merged settings, when it has a daily post and a

@@ -39,12 +39,16 @@ class ReplicaDuties:
     def __init__(
         self, store: SharedStore, poster: DailyPoster,
         targets: Callable[[], Iterable[PostTarget]], *, index: IndexFn | None = None,
+        follow: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
+        """`follow`, when given, is awaited first in each round: it brings this replica's
+        schedule in line with the channels set up from chat through the others."""
         self._store = store
         self._poster = poster
         # Asked each round: channels subscribed or unsubscribed from chat come and go.
         self._targets = targets
         self._index = index
+        self._follow = follow
         self.cursor = 0  # papers' change number: 0 offers every paper once at start
 
     async def run(self, stopping: asyncio.Event, every: timedelta = DEFAULT_EVERY) -> None:
@@ -61,6 +65,8 @@ class ReplicaDuties:
     async def round(self) -> tuple[int, int]:
         """One round; returns (posts taken over and finished, papers offered to the index)."""
         finished = 0
+        if self._follow is not None:
+            await self._follow()
         expired = await self._store.expired_claims(DEFAULT_GRACE)
         served: dict[ChatRef, PostTarget] = {t.where: t for t in self._targets()} \
             if expired else {}

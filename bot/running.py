@@ -125,7 +125,7 @@ async def _serve(
         # Replicas share the store: finish the posts of replicas that died, follow the
         # papers the others fetched (bot.replicas). A bug there stops the bot, loudly.
         duties = ReplicaDuties(store, service.poster, lambda: live.by_name.values(),
-                               index=service.index_papers)
+                               index=service.index_papers, follow=live.follow)
         # Rounds several times per lease, so a dead replica's post waits about one lease.
         every = min(replica_every, store.lease / 4)
         runs.append(asyncio.ensure_future(duties.run(service.poster.stopping, every)))

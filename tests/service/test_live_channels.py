@@ -69,3 +69,26 @@ async def test_setup_of_a_team_no_connection_serves_is_left_out_with_a_warning(
         targets = await live.merge([publisher.target()])
     assert [t.where.channel for t in targets] == ["C0PAPERS"] and \
         "slack:T0OTHER:C0X" in caplog.text
+
+
+async def test_follow_takes_up_a_channel_another_replica_subscribed_and_drops_it_after(
+    live: LiveChannels, services: Services, publisher: RecordingPublisher,
+) -> None:
+    await live.merge([publisher.target()])
+    assert await live.follow() == 0  # nothing changed since the start
+    elsewhere = ChatRef("slack", TEAM, "C0NEW")
+    await services.store.put_channel_setup(setup(elsewhere))  # as the other replica does
+    assert await live.follow() == 1
+    assert [t.where.channel for t in live.by_name.values()] == ["C0PAPERS", "C0NEW"]
+    await services.store.delete_channel_setup(elsewhere)
+    assert await live.follow() == 1
+    assert [t.where.channel for t in live.by_name.values()] == ["C0PAPERS"]
+
+
+async def test_follow_applies_a_time_changed_through_another_replica(
+    live: LiveChannels, services: Services, publisher: RecordingPublisher,
+) -> None:
+    await live.merge([publisher.target()])
+    await services.store.put_channel_setup(setup(WHERE, time="06:15"))
+    assert await live.follow() == 1
+    assert live.by_name["papers"].channel.time == "06:15"

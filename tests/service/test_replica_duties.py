@@ -108,3 +108,19 @@ async def test_a_paper_is_offered_again_only_when_it_changed(start: object) -> N
     await fetcher.store.put_papers([paper("2606.00001"), paper("2606.00002", upvotes=9)])
     _, offered = await duties.round()
     assert offered == 1
+
+
+async def test_each_round_first_follows_the_channels_set_up_through_other_replicas(
+    start: object,
+) -> None:
+    replica = await start("this-host")  # type: ignore[operator]
+    rounds: list[int] = []
+
+    async def follow() -> int:
+        rounds.append(len(rounds))
+        return 0
+
+    duties = ReplicaDuties(replica.store, replica.service.poster, lambda: [], follow=follow)
+    await duties.round()
+    await duties.round()
+    assert rounds == [0, 1]
