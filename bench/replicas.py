@@ -3,9 +3,10 @@ SIGKILLed at random mid-post, then 1,000 slash commands through a round-robin pr
 
 The fleet (tests/fakes/fleet.py): a throwaway PostgreSQL (tests/fakes/postgres.py), the
 Slack, Discord and Hugging Face fakes on 127.0.0.1, and three whole `paperboy run` processes
-(Slack in HTTP mode, each on its own port; Discord through the fake gateway), each with its
-own config and search index and the same `[storage] url`. Half the channels are Slack, half
-Discord, all due at the same UTC minute, live: each replica's scheduler fires them.
+(Slack in HTTP mode, each on its own port; Discord through the fake gateway, one shard
+each), each with its own config and search index and the same `[storage] url`. Half the
+channels are Slack, half Discord, all due at the same UTC minute, live: each replica's
+scheduler fires them.
 
 Posts: when 20% and 50% of the messages are out, a replica chosen at random is SIGKILLed and
 started again (an orchestrator restarting a container). Checked: every channel got the header

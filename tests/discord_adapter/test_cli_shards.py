@@ -36,6 +36,21 @@ async def test_run_refuses_a_shard_another_process_runs(
     assert "shard 0 of 2 is run by another process" in capsys.readouterr().err
 
 
+async def test_run_refuses_a_second_unsharded_gateway_on_one_database(
+    tmp_path: Path, pg_database: Database, fake_discord: FakeDiscord,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    monkeypatch.setenv("PAPERBOY_DATABASE_PASSWORD", pg_database.password)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "data"}"\nurl = "{pg_database.url}"\n')
+    async with hold_shards(pg_database.url, pg_database.password, Shards(1, (0,)),
+                           unsharded=True):
+        status = await asyncio.to_thread(main, ["run", "--config", str(config)])
+    assert (status, fake_discord.identifies) == (2, [])
+    assert "Discord gateway is run by another process" in capsys.readouterr().err
+
+
 async def test_run_with_tinydb_refuses_to_run_only_some_shards(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -203,6 +203,35 @@ asyncio.run(main())
 """
 
 
+async def test_a_second_unsharded_process_on_one_database_is_refused(
+        pg_database: Database) -> None:
+    url, password = pg_database.url, pg_database.password
+    async with hold_shards(url, password, Shards(1, (0,)), unsharded=True):
+        with pytest.raises(ShardTaken, match="Discord gateway is run by another process"):
+            async with hold_shards(url, password, Shards(1, (0,)), unsharded=True):
+                pass
+
+
+async def test_a_sharded_process_is_refused_beside_an_unsharded_one(
+        pg_database: Database) -> None:
+    url, password = pg_database.url, pg_database.password
+    async with hold_shards(url, password, Shards(1, (0,)), unsharded=True):
+        with pytest.raises(ShardTaken, match=r"shard_count = 0 or 1; every process must"):
+            async with hold_shards(url, password, Shards(2, (1,))):
+                pass
+
+
+async def test_processes_with_different_shard_counts_are_refused(pg_database: Database) -> None:
+    url, password = pg_database.url, pg_database.password
+    async with hold_shards(url, password, Shards(4, (0,))):
+        with pytest.raises(ShardTaken, match=r"shard_count = 4; every process must use the same"):
+            async with hold_shards(url, password, Shards(2, (1,))):
+                pass
+        # The refused process let its count go: another with the same count still starts.
+        async with hold_shards(url, password, Shards(4, (1,))):
+            assert await _advisory_locks(pg_database) == 2
+
+
 def test_without_a_shared_database_one_process_runs_every_shard() -> None:
     assert plan(DiscordConfig(shard_count=4), shared_database=False) == Shards(4, (0, 1, 2, 3))
 
@@ -220,7 +249,9 @@ async def _advisory_locks(database: Database) -> int:
     conn = await database.server.connect(database.name)
     try:
         return int(await conn.fetchval(
+            # objsubid 1: one-key locks (shards); the shared shard-count locks use two keys.
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+            "objsubid = 1 AND "
             "database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
     finally:
         await conn.close()

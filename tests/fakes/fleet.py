@@ -4,7 +4,9 @@ benchmark (bench/replicas.py) share it.
 
 Each replica is a whole process (`python -m tests.fakes.replica_main run`, i.e. the real
 `paperboy run`) with its own config file: the shared `[storage] url`, its own data directory
-(its search index), Slack in HTTP mode on its own port, Discord through the fake gateway.
+(its search index), Slack in HTTP mode on its own port, Discord through the fake gateway
+(one shard of as many as there are replicas each, posting to the guild over REST when its
+shard is another's).
 Every channel, Slack and Discord, posts at the same minute (`due`): either a minute still
 ahead (the live scheduler fires it in every replica) or one just passed (each replica's
 catch-up at start fires it). `kill()` SIGKILLs a replica, `start()` starts one again, as
@@ -262,6 +264,9 @@ class Fleet:
             "",
             "[slack]", 'mode = "http"', f"port = {port}", f'api_url = "{self.slack.api_url}"',
             "",
+            # One gateway shard each (one owner per shard is enforced on a shared database);
+            # a replica posts to the guild on another's shard over REST.
+            "[discord]", f"shard_count = {self.replicas}", f"shard_ids = [{n}]", "",
         ]
         days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
         for cid in self.slack_ids:
