@@ -42,7 +42,11 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render, translate
@@ -165,9 +169,8 @@ class SlackAdapter:
         if installations is not None and self.mode != "http":
             raise ConfigError("[slack] client_id (installs in many workspaces) needs HTTP "
                               "mode: unset SLACK_APP_TOKEN or set [slack] mode = \"http\"")
-        self.client = AsyncWebClient(token=bot_token, base_url=settings.api_url)
-        self.client.retry_handlers.append(
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+        self.client = AsyncWebClient(token=bot_token, base_url=settings.api_url,
+                                     retry_handlers=retry_handlers())
         oauth: dict[str, Any] = {}
         if installations is not None:
             oauth = {"oauth_settings": installations.settings(
@@ -555,14 +558,27 @@ class SlackAdapter:
             try:
                 answer = await self.client.users_info(user=user,
                                                       **(await self._bot(team)).auth)
+            # The renderer says "a teammate" instead: a name is not worth a failed post.
             except SlackApiError as exc:
-                # The renderer says "a teammate" instead: a name is not worth a failed post.
                 log.info("Slack: no display name for %s (%s)", user, _error_code(exc))
+                continue
+            except aiohttp.ClientError as exc:
+                log.info("Slack: no display name for %s (%s)", user, type(exc).__name__)
                 continue
             profile = answer["user"].get("profile", {})
             self._names[user] = (profile.get("display_name") or profile.get("real_name")
                                  or answer["user"].get("name") or user)
         return self._names
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """What slack_sdk may retry by itself: a 429 (Slack did nothing; it waits Retry-After)
+    and a connection that never opened (the request was not sent). Not its default retry
+    of a connection dropped or reset after sending: a chat.postMessage may have landed,
+    and re-sending it blindly would post it twice. The caller gets that error instead;
+    the daily post resolves it by asking Slack (`find_posted`)."""
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncConnectionErrorRetryHandler(error_types=[aiohttp.ClientConnectorError])]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,9 @@ A local aiohttp server (see tests/fakes/__init__.py for the common API: `base_ur
     POST /api/oauth.v2.access         tests/fakes/slack_oauth.py (`fake.oauth`)
     POST /api/chat.postMessage        appends to the channel's history (`history[channel]`)
                                       and answers its `ts`; a channel in `refuse` answers
-                                      that error (not_in_channel…) and posts nothing
+                                      that error (not_in_channel…) and posts nothing; while
+                                      `drop_after_post` > 0 a message lands and the
+                                      connection is then cut before any answer
     POST /api/chat.postEphemeral      recorded in `ephemerals`
     GET  /api/conversations.history   the channel's messages after `oldest`, newest first,
                                       `metadata` only with include_all_metadata; `page_size`
@@ -64,6 +66,9 @@ class FakeSlack(FakeServer):
         # Seconds chat.postMessage takes before it lands: a message "in flight" for a test
         # that stops the bot mid-message.
         self.post_delay = 0.0
+        # Messages still to land without an answer: the connection is cut after each, as a
+        # network failing between Slack's write and its reply does.
+        self.drop_after_post = 0
         self._last_ts = 0.0
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -161,6 +166,11 @@ class FakeSlack(FakeServer):
         self.posted_with[message["ts"]] = token
         self.history[channel].append(message)
         await self._notify()
+        if self.drop_after_post > 0:
+            self.drop_after_post -= 1
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError  # the handler's connection is gone: answer nothing
         return _ok(channel=channel, ts=message["ts"], message=message)
 
     async def _post_ephemeral(self, request: web.Request) -> web.Response:

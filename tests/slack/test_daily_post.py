@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 
 from adapters.slack.adapter import METADATA_TYPE, Pacer, SlackAdapter
@@ -152,6 +153,21 @@ async def test_server_error_is_not_reported_as_a_refusal(
     with pytest.raises(Exception) as raised:
         await running.adapter.post_note(Outgoing(WHERE, DAY, "note"), "hello")
     assert not isinstance(raised.value, UpstreamError)
+
+
+async def test_a_message_whose_answer_was_lost_is_not_sent_again(
+    running: Running, services: Services, fake_slack: FakeSlack
+) -> None:
+    # The header lands, then the connection drops before Slack's answer: its fate is
+    # unknown to the bot, so nothing may send it again blindly (slack_sdk's default
+    # retries would), and the next attempt asks Slack instead.
+    fake_slack.drop_after_post = 1
+    with pytest.raises(aiohttp.ClientError):
+        await _post(running, services)
+    assert len(fake_slack.posted(CHANNEL.id)) == 1
+    await _post(running, services)
+    keys = [m["metadata"]["event_payload"]["key"] for m in fake_slack.posted(CHANNEL.id)]
+    assert keys == ["header", *PICKS]
 
 
 async def test_messages_to_one_channel_are_paced() -> None:
