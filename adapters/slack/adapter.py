@@ -240,6 +240,7 @@ class SlackAdapter:
         _check_tokens(self.mode, app_token=self._app_token,
                       signing_secret=self._signing_secret)
         if self.mode == "socket":
+            await self._check_app_token()
             self._socket = AsyncSocketModeHandler(self.app, self._app_token,
                                                   web_client=self.client)
             await self._socket.connect_async()
@@ -248,6 +249,23 @@ class SlackAdapter:
             await self.start_http()
         self.serving.set()
         await self._stopped.wait()
+
+    async def _check_app_token(self) -> None:
+        """Ask Slack once whether it takes SLACK_APP_TOKEN: refused, it is a ConfigError
+        (exit 2), where slack_sdk's Socket Mode client would retry it for ever."""
+        try:
+            await self.client.apps_connections_open(app_token=self._app_token)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(f"apps.connections.open: cannot reach Slack "
+                                f"({type(exc).__name__})", source="slack") from None
+        except SlackApiError as exc:
+            error = _error_code(exc)
+            if error in ("invalid_auth", "not_authed", "token_revoked",
+                         "not_allowed_token_type"):
+                raise ConfigError(
+                    f"Slack refused SLACK_APP_TOKEN ({error}): set the app-level token "
+                    "(xapp-…) with the connections:write scope") from None
+            raise _upstream(exc, "apps.connections.open") from None
 
     async def start_http(self) -> None:
         """Listen for Slack's signed requests on `host:port` + `path` (port 0: any free)."""

@@ -19,7 +19,8 @@ A local aiohttp server (see tests/fakes/__init__.py for the common API: `base_ur
                                       messages per page with a next_cursor
     GET  /api/users.info              a user from `users` (id → display name), with the
                                       fields in `profiles[id]` (is_admin, is_owner, tz…)
-    POST /api/apps.connections.open   the URL of this server's Socket Mode socket
+    POST /api/apps.connections.open   the URL of this server's Socket Mode socket (an
+                                      app token in `bad_tokens`: invalid_auth)
     POST /response/<id>               a `response_url`: the JSON body lands in `responses`
     GET  /socket                      Socket Mode: sends `hello`; `send_envelope(...)` pushes
                                       an envelope; the app's acks land in `acks`
@@ -231,6 +232,8 @@ class FakeSlack(FakeServer):
         return _ok(files=[{"id": f["id"], "title": f.get("title")} for f in files])
 
     async def _connections_open(self, request: web.Request) -> web.Response:
+        if _token(request) in self.bad_tokens:
+            return _fail("invalid_auth")
         host = request.host
         return _ok(url=f"ws://{host}/socket")
 

@@ -32,6 +32,7 @@ from tests.service.conftest import PICKS
 from .conftest import SECRET, SignedSlack
 
 BOT_TOKEN = "xoxb-2026061200-0123456789-slackCliSecretValue"
+APP_TOKEN = "xapp-1-A0PAPERBOY-2026061200-slackCliAppSecretValue"
 CHANNEL = '\n[[channels]]\nname = "papers"\nplatform = "slack"\nid = "C0PAPERS"\n'
 
 
@@ -42,11 +43,11 @@ async def hf(sample_items: list[dict[str, object]]) -> AsyncIterator[FakeHugging
 
 
 async def _paperboy(tmp_path: Path, hf: FakeHuggingFace, slack: FakeSlack, *args: str,
-                    token: str = BOT_TOKEN) -> Run:
+                    token: str = BOT_TOKEN, env: dict[str, str] | None = None) -> Run:
     extra = f"\n[slack]\napi_url = {json.dumps(slack.api_url)}\n"
     (tmp_path / "config.toml").write_text(config_text(
         hf_url=hf.base_url, data_dir=tmp_path / "data", channels=CHANNEL, extra=extra))
-    return await run_paperboy(*args, cwd=tmp_path, env={"SLACK_BOT_TOKEN": token})
+    return await run_paperboy(*args, cwd=tmp_path, env={"SLACK_BOT_TOKEN": token, **(env or {})})
 
 
 async def test_post_sends_the_days_picks_to_the_slack_channel(
@@ -90,6 +91,17 @@ async def test_run_with_an_invalid_token_exits_2(
     fake_slack.bad_tokens.add(BOT_TOKEN)
     done = await _paperboy(tmp_path, hf, fake_slack, "run")
     assert done.returncode == 2
+
+
+async def test_run_with_a_refused_app_token_is_one_line_and_exit_2(
+    tmp_path: Path, hf: FakeHuggingFace, fake_slack: FakeSlack
+) -> None:
+    fake_slack.bad_tokens.add(APP_TOKEN)
+    done = await _paperboy(tmp_path, hf, fake_slack, "run", env={"SLACK_APP_TOKEN": APP_TOKEN})
+    assert (done.returncode, done.stderr.splitlines()) == (2, [
+        "paperboy: Slack refused SLACK_APP_TOKEN (invalid_auth): set the app-level token "
+        "(xapp-…) with the connections:write scope"])
+    assert [c.path for c in fake_slack.calls].count("/api/apps.connections.open") == 1
 
 
 async def test_run_serves_signed_commands_over_http_until_sigterm(
