@@ -490,9 +490,10 @@ class SlackAdapter:
 
     async def post_notice(self, where: ChatRef, text: str) -> str:
         message = render.note_message(text)
+        bot = await self._bot(where.team)  # installed in many workspaces: that one's token
         answer = await self._call("chat.postMessage", where.channel, self.client.chat_postMessage(
             channel=where.channel, text=message.text, blocks=list(message.blocks),
-            unfurl_links=False, unfurl_media=False))
+            unfurl_links=False, unfurl_media=False, **bot.auth))
         return str(answer["ts"])
 
     async def find_posted(self, out: Outgoing, since: datetime) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from bot.models import ChatRef
 from tests.service.conftest import DAY
 
 from .conftest import LAB, LAB_CHANNEL, OBS, OBS_CHANNEL, USER, Deployment
@@ -105,3 +106,11 @@ async def test_daily_posts_use_each_workspace_token(deployment: Deployment) -> N
                           for m in deployment.fake.posted(channel.id)}
              for channel in (LAB_CHANNEL, OBS_CHANNEL)}
     assert teams == {LAB_CHANNEL.id: {LAB}, OBS_CHANNEL.id: {OBS}}
+
+
+async def test_an_admin_notice_uses_its_workspace_token(deployment: Deployment) -> None:
+    await deployment.install(LAB)
+    await deployment.install(OBS)
+    adapter = deployment.replicas[0].adapter
+    ts = await adapter.post_notice(ChatRef("slack", OBS, OBS_CHANNEL.id), "Hugging Face is down")
+    assert deployment.fake.oauth.tokens[deployment.fake.posted_with[ts]] == OBS
