@@ -355,7 +355,9 @@ class SlackAdapter:
         await self._respond(reply, respond, event.where.team, private=reply.private)
 
     async def _upload(self, where: ChatRef, reply: FileReply) -> bool:
-        """Upload `reply` into the channel (files upload v2); False when Slack refused."""
+        """Upload `reply` into the channel (files upload v2); False when Slack refused, or
+        failed or could not be reached: the caller then gets the file privately (at worst
+        a second copy of a list, never nothing)."""
         try:
             bot = await self._bot(where.team)
             await self._call("files.completeUploadExternal", where.channel,
@@ -366,6 +368,10 @@ class SlackAdapter:
         except UpstreamError as exc:
             log.warning("could not upload %s to Slack channel %s: %s", reply.filename,
                         where.channel, exc)
+            return False
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not upload %s to Slack channel %s: %s", reply.filename,
+                        where.channel, type(exc).__name__)
             return False
         return True
 

@@ -144,3 +144,13 @@ async def test_a_refused_upload_gives_the_export_to_the_caller_privately(
     await running.slack.command("export bibtex --share")
     await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
     assert running.fake.responses[0]["response_type"] == "ephemeral"
+
+
+async def test_a_failed_upload_gives_the_export_to_the_caller_privately(
+    running: Running, services: Services
+) -> None:
+    await services.store.save("slack", TEAM, _paper(), Saver(USER, MORNING))
+    running.fake.fail_next("/api/files.completeUploadExternal", status=500)
+    await running.slack.command("export bibtex --share")
+    await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
+    assert running.fake.responses[0]["response_type"] == "ephemeral"
