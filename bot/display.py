@@ -111,6 +111,11 @@ def source_line(reply: SettingsReply, name_of: Callable[[str], str] = str) -> st
     return line
 
 
+def error_text(message: str) -> str:
+    """An ErrorReply's line; `message` as the platform escapes it."""
+    return f"Sorry, that failed: {message}"
+
+
 def save_text(reply: SaveReply, title: str | None = None) -> str:
     """What a save or unsave did, in one line; `title` is the paper's, as the platform
     fits it."""
@@ -128,5 +133,5 @@ def save_text(reply: SaveReply, title: str | None = None) -> str:
 
 __all__ = [
     "AUTHORS_SHOWN", "LINK_NAMES", "SOURCES", "authors_short", "compact", "count", "day_label",
-    "digest_title", "save_text", "settings_text", "signals", "source_line",
+    "digest_title", "error_text", "save_text", "settings_text", "signals", "source_line",
 ]

@@ -81,13 +81,16 @@ CallerLookup = Callable[[], Awaitable[CallerInfo]]
 @dataclass(frozen=True)
 class CommandEvent:
     """Someone typed `/papers <text>` in `where`; `command` is set instead of `text` when the
-    platform already split the arguments (Discord's subcommand options). `caller` tells
-    who the caller is on the platform; None means "an ordinary member"."""
+    platform already split the arguments (Discord's subcommand options), or `build` when
+    turning them into a command is still to do (the core's grammar may refuse an option:
+    the service answers with the help of subcommand `text`). `caller` tells who the caller
+    is on the platform; None means "an ordinary member"."""
 
     where: ChatRef
     user: str
     text: str = ""
     command: Command | None = None
+    build: Callable[[], Command] | None = field(default=None, compare=False, repr=False)
     raw: Any = field(default=None, compare=False, repr=False)
     caller: CallerLookup | None = field(default=None, compare=False, repr=False)
 

@@ -120,16 +120,18 @@ class Service:
         if self.poster.stopping.is_set():
             # Stopping takes seconds; a command started now could be cut off mid-reply.
             return NoticeReply(STOPPING_NOTICE)
-        if event.command is not None:
-            return await self.run_command(event.where, event.user, event.command,
-                                          caller=event.caller)
         try:
-            command = commands.parse_command(event.text)
+            command = event.command
+            if command is None:
+                command = (event.build() if event.build is not None
+                           else commands.parse_command(event.text))
         except UserInputError as exc:
             if exc.usage == SETTINGS_SYNTAX:
                 return HelpReply(commands.help_for("settings"), error=str(exc),
                                  syntax=SETTINGS_SYNTAX)
-            return HelpReply(commands.HELP, error=str(exc))
+            # Options refused: the help of the subcommand they belong to.
+            named = commands.help_for(event.text) if event.build is not None else ()
+            return HelpReply(named or commands.HELP, error=str(exc))
         return await self.run_command(event.where, event.user, command, caller=event.caller)
 
     async def run_command(self, where: ChatRef, user: str, command: commands.Command, *,

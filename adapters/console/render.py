@@ -104,7 +104,7 @@ def render_reply(reply: Reply) -> str:
         case NoticeReply(text=text):
             return text
         case ErrorReply(message=message):
-            return f"Sorry, that failed: {message}"
+            return display.error_text(message)
         case DigestReply(digest=digest):
             return render_digest(digest)
         case SearchReply():

@@ -42,14 +42,12 @@ from discord import app_commands
 
 from adapters.discord import render
 from adapters.discord.commands import Build, papers_group
-from bot import commands
 from bot.config import ChannelConfig
-from bot.errors import ChannelPaused, ConfigError, UpstreamError, UserInputError
+from bot.errors import ChannelPaused, ConfigError, UpstreamError
 from bot.events import (
     CallerInfo,
     CommandEvent,
     DetailsReply,
-    HelpReply,
     Identity,
     Outgoing,
     ReactionEvent,
@@ -310,14 +308,9 @@ class DiscordAdapter:
         await self._follow_up(interaction, reply, shown=share)
 
     async def _command(self, interaction: discord.Interaction, build: Build) -> Reply:
-        try:
-            command = build()
-        except UserInputError as exc:
-            # The grammar refused an option: the help reply the service gives for bad text.
-            name = interaction.command.name if interaction.command else None
-            return HelpReply(commands.help_for(name) or commands.HELP, error=str(exc))
+        name = interaction.command.name if interaction.command else ""
         return await self.service.handle_command(
-            CommandEvent(_where(interaction), str(interaction.user.id), command=command,
+            CommandEvent(_where(interaction), str(interaction.user.id), text=name, build=build,
                          raw=interaction.data, caller=functools.partial(_caller, interaction))
         )
 

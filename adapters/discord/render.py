@@ -175,7 +175,7 @@ def render_reply(reply: Reply) -> Rendered | None:
         case NoticeReply(text=text):
             return Rendered(clip(escape(text), CONTENT))
         case ErrorReply(message=message):
-            return Rendered(clip(f"Sorry, that failed: {escape(message)}", CONTENT))
+            return Rendered(clip(display.error_text(escape(message)), CONTENT))
         case DigestReply(digest=digest):
             return render_digest(digest)
         case SearchReply():

@@ -163,7 +163,7 @@ def render_reply(reply: Reply, names: Mapping[str, str] | None = None) -> Messag
         case NoticeReply(text=text):
             return _text_message(text)
         case ErrorReply(message=message):
-            return _text_message(f"Sorry, that failed: {message}")
+            return _text_message(display.error_text(message))
         case DigestReply(digest=digest):
             return digest_message(digest, names or {})
         case SearchReply():

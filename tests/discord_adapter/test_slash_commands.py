@@ -125,3 +125,9 @@ async def test_failure_is_one_line_without_a_traceback(
 async def test_every_followup_pings_nobody(fake: FakeDiscord, subcommand: str) -> None:
     answered = await invoke(fake, subcommand)
     assert answered.followups[0]["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_refused_option_gets_the_help_of_its_own_subcommand(fake: FakeDiscord) -> None:
+    answered = await invoke(fake, "save", paper="not-a-paper")
+    shown = str(answered.followups[0]["embeds"])
+    assert ("/papers save" in shown, "/papers search" in shown) == (True, False)
