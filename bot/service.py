@@ -205,11 +205,11 @@ class Service:
     async def _search(
         self, where: ChatRef, query: str, limit: int, visibility: Visibility
     ) -> SearchReply:
-        parse_query(query)  # the one check of a query, before anything else is asked
+        parsed = parse_query(query)  # the one check of a query, before anything else is asked
         if self._searcher is None:
             raise UserInputError("search is not available in this bot")
         results = await self._searcher.search(
-            query, limit=limit, team=(where.platform, where.team), channel=where.channel_ref
+            parsed, limit=limit, team=(where.platform, where.team), channel=where.channel_ref
         )
         hits = tuple(
             SearchHitView(hit.paper, instant_summary(hit.paper).text, hit.snippet, hit.match)

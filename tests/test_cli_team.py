@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Paper, Saver
+from bot.search.index import PaperIndex
 from bot.store.tinydb import TinyDBStore
 from paperboy.cli import main
 
@@ -38,15 +39,20 @@ def _config(tmp_path: Path, channels: str) -> str:
 
 
 def _save(tmp_path: Path, platform: str, team: str, arxiv_id: str) -> None:
+    """Save a paper to a team's list, and index it as the bot does every paper it sees."""
+    paper = Paper(arxiv_id, f"Paper {arxiv_id}", "We study things.", ("Ana Lee",))
+
     async def save() -> None:
         store = await TinyDBStore.open(tmp_path / "data")
         try:
-            paper = Paper(arxiv_id, f"Paper {arxiv_id}", "We study things.", ("Ana Lee",))
             await store.save(platform, team, paper, Saver("U1", datetime.now(UTC)))
         finally:
             await store.close()
 
     asyncio.run(save())
+    index = PaperIndex.open(tmp_path / "data" / "index")
+    index.add([paper])
+    index.release()
 
 
 def _listed(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
@@ -82,3 +88,22 @@ def test_list_json_gives_each_saved_paper_its_tldr(
     assert main(["--config", config, "list", "--format", "json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["summary"] == "We study things."
+
+
+def test_search_in_saved_reads_the_one_team_this_bot_serves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _save(tmp_path, "slack", "T1", "2606.00001")
+    _save(tmp_path, "console", "console", "2606.00002")  # a list this bot does not serve
+    config = _config(tmp_path, SLACK_CHANNEL)
+    assert main(["--config", config, "search", "--json", "in:saved", "things"]) == 0
+    assert [row["id"] for row in json.loads(capsys.readouterr().out)] == ["2606.00001"]
+
+
+def test_search_in_saved_with_several_teams_asks_for_team(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _save(tmp_path, "slack", "T1", "2606.00001")
+    config = _config(tmp_path, SLACK_CHANNEL + '\n[[channels]]\nname = "console"\n')
+    assert main(["--config", config, "search", "in:saved", "things"]) == 2
+    assert "choose one with --team" in capsys.readouterr().err

@@ -112,19 +112,20 @@ class Searcher:
 
     async def search(
         self,
-        text: str,
+        text: str | ParsedQuery,
         *,
         limit: int = 10,
         scope: Scope = "all",
         team: tuple[str, str] | None = None,
         channel: ChatRef | None = None,
     ) -> SearchResults:
-        """The best `limit` papers for `text`. Raises UserInputError for unusable text.
+        """The best `limit` papers for `text` (or the query a caller already parsed from
+        it). Raises UserInputError for unusable text.
 
         `in:saved` / `in:posted` in the text override `scope`. `team` is (platform, team id),
         needed for "saved"; `channel` is needed for "posted".
         """
-        query = parse_query(text)
+        query = text if isinstance(text, ParsedQuery) else parse_query(text)
         scope = query.scope or scope
         limit = max(1, limit)
         ids = await self._scope_ids(scope, team, channel)

@@ -159,3 +159,11 @@ async def test_channel_of_another_team_is_not_served_by_this_connection(
     adapter.platform_answers.set()
     targets = await connect_all(service, [adapter])
     assert [t.channel.name for t in targets] == ["papers"]
+
+
+def test_a_channel_id_is_matched_within_the_team_the_channel_names(services: Services) -> None:
+    pinned = ChannelConfig(name="lab", platform="slack", id="C0SAME", team="T0LAB")
+    service = services.make(pinned)
+    found = (service.channel_for(ChatRef("slack", "T0LAB", "C0SAME")),
+             service.channel_for(ChatRef("slack", "T0OBS", "C0SAME")))
+    assert found == (pinned, None)
