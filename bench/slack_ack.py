@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -228,14 +229,16 @@ async def measure(rounds: int, concurrency: int) -> tuple[list[Target], bool]:
     return [ours, floor], delivered
 
 
-def report(targets: list[Target], delivered: bool, rounds: int, concurrency: int) -> str:
+def report(targets: list[Target], delivered: bool, rounds: int, concurrency: int,
+           load: tuple[float, float]) -> str:
     ours, floor = targets
     ratio = _percentile(ours.times, 0.99) / _percentile(floor.times, 0.99)
     lines = [
         "## Slack: time to acknowledge `/papers search` (`bench/slack_ack.py`)",
         "",
-        f"Machine: {machine()}. Command: `.venv/bin/python bench/slack_ack.py "
-        f"--rounds {rounds} --concurrency {concurrency}`.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}; 1-minute load average "
+        f"{load[0]:.1f} before, {load[1]:.1f} after. Command: "
+        f"`.venv/bin/python bench/slack_ack.py --rounds {rounds} --concurrency {concurrency}`.",
         "",
         f"HTTP mode, {concurrency} concurrent signed `/papers search` requests per round "
         f"after a warm-up burst of {WARM_UP}, {rounds} rounds; both apps in one child "
@@ -270,8 +273,10 @@ def main() -> int:
     if args.serve:
         asyncio.run(serve_apps(*args.serve))
         return 0
+    load_before = os.getloadavg()[0]
     targets, delivered = asyncio.run(measure(args.rounds, args.concurrency))
-    text = report(targets, delivered, args.rounds, args.concurrency)
+    text = report(targets, delivered, args.rounds, args.concurrency,
+                  (load_before, os.getloadavg()[0]))
     print(text)
     if not args.no_docs:
         write_section(SECTION, text)
