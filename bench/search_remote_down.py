@@ -154,7 +154,8 @@ async def _time_cli(tmp: Path, data: Path, hf_url: str, runs: int) -> dict[str, 
                       f'base_url = "{hf_url}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_",
                                                                        "DISCORD_", "OPENAI_"))}
-    walls: list[float] = []
+    shown: list[float] = []  # until the answer's first line is out: what a person waits
+    walls: list[float] = []  # until the process has exited
     last = ""
     for _ in range(runs):
         started = time.perf_counter()
@@ -162,12 +163,15 @@ async def _time_cli(tmp: Path, data: Path, hf_url: str, runs: int) -> dict[str, 
             sys.executable, "-m", "paperboy", "search", "--config", str(config), CLI_QUERY,
             cwd=str(PROJECT), env=env, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
+        assert child.stdout is not None
+        first = await child.stdout.readline()
+        shown.append((time.perf_counter() - started) * 1000)
         out, err = await child.communicate()
         walls.append((time.perf_counter() - started) * 1000)
         if child.returncode != 0:
             raise RuntimeError(f"paperboy search exited {child.returncode}: {err.decode()}")
-        last = (out + err).decode()
-    return {"median_ms": statistics.median(walls), "walls": walls,
+        last = (first + out + err).decode()
+    return {"median_ms": statistics.median(shown), "exit_ms": statistics.median(walls),
             "local_only_said": "local results only" in last}
 
 
@@ -206,11 +210,12 @@ def render(r: dict[str, Any], args: argparse.Namespace) -> str:
         f"every query: {'yes' if r['same_local_results'] else 'NO'}.",
         "",
         f"`paperboy search \"{CLI_QUERY}\"` as a whole process (interpreter start, config, "
-        f"index open), median of {args.cli_runs}: "
+        f"index open), median of {args.cli_runs}, until the answer is printed: "
         f"{r['cli']['refusing']['median_ms']:.0f} ms with Hugging Face refusing, "
-        f"{r['cli']['answering']['median_ms']:.0f} ms with it answering; the refusing run says "
-        f"its results are local only: "
-        f"{'yes' if r['cli']['refusing']['local_only_said'] else 'NO'}.",
+        f"{r['cli']['answering']['median_ms']:.0f} ms with it answering (until the process "
+        f"has exited: {r['cli']['refusing']['exit_ms']:.0f} and "
+        f"{r['cli']['answering']['exit_ms']:.0f} ms); the refusing run says its results are "
+        f"local only: {'yes' if r['cli']['refusing']['local_only_said'] else 'NO'}.",
     ]
     return "\n".join(rows)
 
