@@ -7,9 +7,11 @@ answer through the request's `response_url`, ephemeral unless the user shared it
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from bot.models import Paper, Saver
+from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.service.conftest import MORNING, Services
 
@@ -154,3 +156,13 @@ async def test_a_failed_upload_gives_the_export_to_the_caller_privately(
     await running.slack.command("export bibtex --share")
     await running.fake.wait_until(lambda: len(running.fake.responses) == 1)
     assert running.fake.responses[0]["response_type"] == "ephemeral"
+
+
+async def test_a_command_is_acknowledged_before_its_slow_work_is_done(
+    running: Running, hf_fake: FakeHuggingFace
+) -> None:
+    # Hugging Face never answers: the day's papers cannot be fetched, yet Slack gets its
+    # 200 at once (within its 3 seconds), and the reply comes later through response_url.
+    hf_fake.fail_next("/api/daily_papers", hang=True)
+    answer = await asyncio.wait_for(running.slack.command("today"), 3)
+    assert (answer.status_code, running.fake.responses) == (200, [])
