@@ -230,11 +230,11 @@ def _section(posts: dict[str, object], load: dict[str, object], load_avg: str,
         f"| replies delivered to their response_url | {load['replies']} of {load['count']} |",
         "",
         "A Slack post paces itself at one message per second per channel (Slack's limit), "
-        "and each replica posts two channels at a time, so the time to post every channel "
-        "is bound by pacing, not by the database. Claim latency includes fetching and "
-        "ranking the day's papers, which a channel does before it claims, and the wait for one "
-        "of its replica's two posting slots: most of it is queueing behind Slack's pacing; "
-        "the claim itself is the `claim_post` row.",
+        "and each replica posts four channels at a time (bot.posting.CONCURRENT_POSTS), so "
+        "the time to post every channel is bound by pacing, not by the database. Claim "
+        "latency includes fetching and ranking the day's papers, which a channel does "
+        "before it claims, and the wait for one of its replica's four posting slots: most "
+        "of it is queueing behind Slack's pacing; the claim itself is the `claim_post` row.",
     ])
 
 
