@@ -8,13 +8,17 @@ lost; channel setups; meta) and the caches worth keeping (papers and summaries).
 database is only read.
 
 Safe to run again: every write is skipped when already there, and the report counts what was
-copied now and what was already present. A data directory that already holds state is merged
-into, never wiped: a claim it has for a day wins, a list keeps its savers and gains the
-database's. The directory is opened as its writer, so a bot running on it is refused
-(StoreLocked) rather than written under; a missing one is created. What the Store protocol
-cannot enumerate (every post record, meta key and summary) comes from PostgresStore's
-`all_*` reads; post records are written as they were by TinyDBStore.import_post.
-Called by `paperboy db export`; tested in tests/store/test_pg_export.py.
+copied now and what was already present. A data directory that already holds state (the one the
+bot moved from, typically) is merged into, never wiped: a list keeps its savers and gains the
+database's; a day whose claim differs takes the database's (a replica may have finished it
+since), and the messages of the one it replaces stay in the ledger, so none is sent again. Meta
+values, papers and summaries the database holds win. The directory is opened as its writer, so a
+bot running on it is refused (StoreLocked) rather than written under; a missing one is created.
+What the Store protocol cannot enumerate (every post record, meta key and summary) comes from
+PostgresStore's `all_*` reads; post records are written as they were by
+TinyDBStore.import_post.
+Called by `paperboy db export`; tested in tests/store/test_pg_export.py and
+tests/service/test_posting_after_db_export.py.
 """
 
 from __future__ import annotations

@@ -225,8 +225,9 @@ class TinyDBStore:
 
     async def import_post(self, record: PostRecord, *, released: bool = False) -> bool:
         """Write a post record another store kept (`paperboy db export`): a claim with its
-        status, owner and items as they were, or (`released`) a released claim's items. False
-        when it is already here, so an export can run again."""
+        status, owner and items as they were (replacing a different claim for that day, whose
+        items stay in the ledger), or (`released`) a released claim's items. False when it is
+        already here, so an export can run again."""
         return await self._write(self._import_post, record, released)
 
     # --- team reading list --------------------------------------------------------------
@@ -519,8 +520,11 @@ class TinyDBStore:
 
     def _import_post(self, record: PostRecord, released: bool) -> bool:
         if not released:
-            if self._find_claim(record.channel, record.day) is not None:
+            found = self._find_claim(record.channel, record.day)
+            if found is not None and codec.post_from_dict(found[1]) == record:
                 return False
+            if found is not None:  # superseded: its messages stay in the ledger, as released
+                self._release_post(record.channel, record.day)
             self._put_post(replace(record, channel=replace(record.channel, message=None)))
             return True
         key, items = record.day.isoformat(), [codec.item_to_dict(i) for i in record.items]

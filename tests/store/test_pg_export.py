@@ -79,6 +79,10 @@ async def _fill_data_dir(data_dir: Path) -> None:
 async def _grow_on_postgres(store: PostgresStore) -> None:
     """What the replicas did after the move: a save, posts (one released), meta, a summary."""
     await store.save("slack", "T1", full_paper(), saver("U6", 60))
+    # A replica finished the post interrupted before the move.
+    await store.record_items(CHANNEL, DAY, [PostItem("2505.22222", "2505.22222", "2.1"),
+                                            PostItem("2505.22223", "2505.22223", "2.2")],
+                             status="posted")
     await store.claim_post(DISCORD, DAY, "replica-a:7", T0, [PostItem("note", None, "99")])
     await store.finish_post(DISCORD, DAY, "empty")
     tomorrow = DAY + timedelta(days=1)
@@ -134,7 +138,7 @@ async def test_the_post_ledger_comes_back_record_for_record(
         for day in DAYS:
             assert await exported.get_post(channel, day) == await pg.get_post(channel, day)
     assert await exported.posted_ids(CHANNEL) == {
-        "2505.11111", "2505.11112", "2505.01234", "2505.00002", "2505.22222",
+        "2505.11111", "2505.11112", "2505.01234", "2505.00002", "2505.22222", "2505.22223",
         "2505.33333", "2505.33334"}
 
 
@@ -168,7 +172,7 @@ async def test_the_report_says_what_was_exported(pg: PostgresStore, tmp_path: Pa
         "list saves: 5 exported, 0 already there",
         "released posts: 2 exported, 0 already there",
         "daily posts: 6 exported, 0 already there",
-        "post messages: 8 exported, 0 already there",
+        "post messages: 9 exported, 0 already there",
         "channel setups: 1 exported, 0 already there",
         "meta values: 2 exported, 0 already there",
     ]
@@ -203,6 +207,35 @@ async def test_state_already_in_the_directory_is_merged_not_wiped(
         assert await store.posted_ids(CHANNEL) == await pg.posted_ids(CHANNEL)
     finally:
         await store.close()
+
+
+async def test_the_directory_moved_from_is_brought_up_to_date(
+    pg: PostgresStore, tmp_path: Path,
+) -> None:
+    before = tmp_path / "before"
+    report = await export_to_data_dir(pg, before)
+    store = await TinyDBStore.open(before)
+    try:
+        for channel in CHANNELS:
+            assert await store.posted_ids(channel) == await pg.posted_ids(channel)
+            for day in DAYS:
+                assert await store.get_post(channel, day) == await pg.get_post(channel, day)
+        for team in TEAMS:
+            assert await store.saved_papers(*team) == await pg.saved_papers(*team)
+        assert await store.get_meta("backfill") == {"done": ["2025-04", "2025-05"], "n": 4}
+    finally:
+        await store.close()
+    # Only what changed since the move: today's finished post replaces the interrupted claim.
+    assert report.lines() == [
+        "papers: 0 exported, 3 already there",
+        "summaries: 1 exported, 2 already there",
+        "list saves: 1 exported, 4 already there",
+        "released posts: 1 exported, 1 already there",
+        "daily posts: 3 exported, 3 already there",
+        "post messages: 5 exported, 0 already there",
+        "channel setups: 0 exported, 1 already there",
+        "meta values: 2 exported, 0 already there",
+    ]
 
 
 async def test_a_directory_a_bot_writes_is_refused_naming_the_bot(
