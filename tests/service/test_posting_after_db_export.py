@@ -4,7 +4,8 @@ Replicas post through a real Service on a real PostgreSQL; `db export` copies th
 into a new data directory; a single bot (a real Service on a TinyDBStore there) then posts
 the same day into the same channel history (a RecordingPublisher sharing it): a finished day
 is already posted, and a day a replica died in the middle of is finished without repeating
-a message.
+a message — also when the export goes back into the directory the bot moved from, where a
+post interrupted before the move was finished by a replica since.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.config import Config
 from bot.events import ListReply, ReactionEvent, SaveReply
 from bot.service import Service
 from bot.store.pg_export import export_to_data_dir
+from bot.store.pg_import import import_data_dir
 from bot.store.postgres import PostgresStore
 from bot.store.tinydb import TinyDBStore
 from bot.summarize import Summarizer
@@ -112,3 +114,22 @@ async def test_a_day_a_replica_died_in_is_finished_without_repeats(move: Move) -
     outcome = await post(single, RecordingPublisher(history=history))
     assert (outcome.status, outcome.found, keys(history)) == ("resumed", 1, ["header", *PICKS])
     assert (await post(single, RecordingPublisher(history=history))).status == "already"
+
+
+async def test_the_directory_moved_from_learns_a_replica_finished_its_interrupted_post(
+    move: Move,
+) -> None:
+    history: list[Sent] = []
+    # The single bot, before the move: interrupted after its second message landed.
+    before = await TinyDBStore.open(move.data_dir)
+    bot = Service(Config(channels=(CHANNEL,)), store=before, hf=move.hf,
+                  summarizer=Summarizer(before), clock=move.clock)
+    with pytest.raises(PublishFailed):
+        await post(bot, RecordingPublisher(history=history, lost_answer_at=2))
+    await before.close()
+    await import_data_dir(move.data_dir, move.pg)
+    # On PostgreSQL, a replica takes the claim over and finishes the post.
+    assert (await post(move.replica(), RecordingPublisher(history=history))).status == "resumed"
+    single = await move.back_to_one_process()  # into the same directory
+    outcome = await post(single, RecordingPublisher(history=history))
+    assert (outcome.status, keys(history)) == ("already", ["header", *PICKS])
