@@ -100,8 +100,8 @@ def add_db_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     exp = db_sub.add_parser(
         "export", parents=[common], help="copy the database into a TinyDB data directory",
         description="Copy lists, post ledger, channel setups, meta, papers and summaries "
-        "from [storage] url into DATA_DIR (created if missing; state already there is "
-        "kept). Stop every replica first; then remove url to run one process on DATA_DIR. "
-        "Safe to run again.")
+        "from [storage] url into DATA_DIR (created if missing; one that holds state is "
+        "merged into, not wiped). Stop every replica first; then remove url and run one "
+        "process on DATA_DIR. Safe to run again.")
     exp.add_argument("--to", dest="target", required=True, type=Path, metavar="DATA_DIR")
     exp.set_defaults(handler=export)
