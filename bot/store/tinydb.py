@@ -52,6 +52,7 @@ Opened by bot.runtime / the CLI; the contract suite and bench/store.py exercise 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import errno
 import functools
@@ -523,9 +524,14 @@ class TinyDBStore:
             found = self._find_claim(record.channel, record.day)
             if found is not None and codec.post_from_dict(found[1]) == record:
                 return False
-            if found is not None:  # superseded: its messages stay in the ledger, as released
-                self._release_post(record.channel, record.day)
-            self._put_post(replace(record, channel=replace(record.channel, message=None)))
+            month = self._claims(record.channel, record.day)
+            # Superseded, its messages stay in the ledger as released; in one write when the
+            # old claim is in the month file, so a crash cannot leave the day unclaimed.
+            in_month = found is None or _storage(found[0]) is _storage(month)
+            with _batch(month) if in_month else contextlib.nullcontext():
+                if found is not None:
+                    self._release_post(record.channel, record.day)
+                self._put_post(replace(record, channel=replace(record.channel, message=None)))
             return True
         key, items = record.day.isoformat(), [codec.item_to_dict(i) for i in record.items]
         table = self._claims(record.channel, record.day, "released")
