@@ -395,6 +395,12 @@ async def cmd_db_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_db_export(args: argparse.Namespace) -> int:
+    for line in await db_commands.db_export(_config(args), args.target):
+        print(line)
+    return EXIT_OK
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 def _config(args: argparse.Namespace) -> Config:
@@ -442,6 +448,7 @@ _HANDLERS = {
     "config_check": cmd_config_check, "status": cmd_status, "discord_invite": cmd_discord_invite,
     "discord_sync": cmd_discord_sync, "summaries_test": cmd_summaries_test,
     "db_upgrade": cmd_db_upgrade, "db_import": cmd_db_import, "slack_forget": cmd_slack_forget,
+    "db_export": cmd_db_export,
 }
 
 

@@ -1,9 +1,10 @@
-"""`paperboy db upgrade` and `paperboy db import`: the PostgreSQL store's two admin commands.
+"""`paperboy db upgrade`, `db import` and `db export`: the PostgreSQL store's admin commands.
 
 `db upgrade` applies the schema migrations the database lacks (a running bot also applies
 them at start, under the same lock) and says which. `db import --from DATA_DIR` copies a
 TinyDB bot's state into the database named by `[storage] url` and prints, per kind, how
-many records it copied and how many were already there (bot.store.pg_import). Both need
+many records it copied and how many were already there (bot.store.pg_import); `db export
+--to DATA_DIR` is the way back (bot.store.pg_export). All need
 `[storage] url`; the password comes from the environment (bot.runtime.database_password).
 Called through paperboy.cli's handler table.
 """
@@ -56,6 +57,26 @@ async def db_import(config: Config, data_dir: Path) -> list[str]:
     return [f"from {data_dir} into {store.where}:", *report.lines()]
 
 
+async def db_export(config: Config, data_dir: Path) -> list[str]:
+    """The lines `paperboy db export` prints."""
+    from bot.store.pg_export import export_to_data_dir
+    from bot.store.postgres import PostgresStore
+
+    url = _database_url(config)
+    data_dir = _absolute(data_dir)
+    store = await open_postgres(url, os.environ)
+    assert isinstance(store, PostgresStore)
+    try:
+        report = await export_to_data_dir(store, data_dir)
+    finally:
+        await store.close()
+    return [f"from {store.where} into {data_dir}:", *report.lines()]
+
+
+def _absolute(path: Path) -> Path:
+    return path.absolute()  # messages name the directory unambiguously
+
+
 def _existing_dir(path: Path) -> Path:
     if not path.is_dir():
         raise StoreError(f"{path}: no such data directory")
@@ -63,7 +84,7 @@ def _existing_dir(path: Path) -> Path:
 
 
 def add_db_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
-                  upgrade: object, import_: object) -> None:
+                  upgrade: object, import_: object, export: object) -> None:
     """The `db` command group, for paperboy.parser."""
     db = sub.add_parser("db", parents=[common], help="PostgreSQL store tools")
     db_sub = db.add_subparsers(title="db commands", metavar="ACTION")
@@ -76,3 +97,11 @@ def add_db_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
         "from DATA_DIR (stop the bot using it first) into [storage] url. Safe to run again.")
     imp.add_argument("--from", dest="source", required=True, type=Path, metavar="DATA_DIR")
     imp.set_defaults(handler=import_)
+    exp = db_sub.add_parser(
+        "export", parents=[common], help="copy the database into a TinyDB data directory",
+        description="Copy lists, post ledger, channel setups, meta, papers and summaries "
+        "from [storage] url into DATA_DIR (created if missing; one that holds state is "
+        "merged into, not wiped). Stop every replica first; then remove url and run one "
+        "process on DATA_DIR. Safe to run again.")
+    exp.add_argument("--to", dest="target", required=True, type=Path, metavar="DATA_DIR")
+    exp.set_defaults(handler=export)

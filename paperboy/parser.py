@@ -162,7 +162,8 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
 
     from paperboy.db_commands import add_db_parser
 
-    add_db_parser(sub, common, handlers["db_upgrade"], handlers["db_import"])
+    add_db_parser(sub, common, handlers["db_upgrade"], handlers["db_import"],
+                  handlers["db_export"])
 
     from paperboy.slack_commands import add_slack_parser
 

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.models import ChatRef
 from bot.store import PostRecord
@@ -38,19 +38,24 @@ class ImportReport:
 
     moved: dict[str, int] = field(default_factory=dict)
     present: dict[str, int] = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)  # in the order first counted
+    # How lines() words it; `paperboy db export` says "exported" (bot.store.pg_export).
+    done: ClassVar[str] = "imported"
+    nothing: ClassVar[str] = "nothing to import: the data directory holds no state"
 
     def count(self, kind: str, copied: bool, n: int = 1) -> None:
         if n == 0:
             return
         target = self.moved if copied else self.present
         target[kind] = target.get(kind, 0) + n
+        if kind not in self.kinds:
+            self.kinds.append(kind)
 
     def lines(self) -> list[str]:
-        kinds = list(dict.fromkeys([*self.moved, *self.present]))
-        if not kinds:
-            return ["nothing to import: the data directory holds no state"]
-        return [f"{kind}: {self.moved.get(kind, 0)} imported, {self.present.get(kind, 0)} "
-                "already there" for kind in kinds]
+        if not self.kinds:
+            return [self.nothing]
+        return [f"{kind}: {self.moved.get(kind, 0)} {self.done}, {self.present.get(kind, 0)} "
+                "already there" for kind in self.kinds]
 
 
 async def import_data_dir(data_dir: Path, target: PostgresStore) -> ImportReport:

@@ -166,6 +166,12 @@ class PostgresStore:
                 "(arxiv_id, summarizer, model_key) DO UPDATE SET data = EXCLUDED.data",
                 arxiv_id, summarizer, _model_key(summary.model), codec.summary_to_dict(summary))
 
+    async def all_summaries(self) -> list[tuple[str, str, Summary]]:
+        """Every cached summary: (arXiv id, summarizer, summary) (`paperboy db export`)."""
+        async with self._conn() as conn:
+            rows = await conn.fetch("SELECT arxiv_id, summarizer, data FROM summaries")
+        return [(r["arxiv_id"], r["summarizer"], codec.summary_from_dict(r["data"])) for r in rows]
+
     # --- daily posts (team state) ---------------------------------------------------
     async def claim_post(
         self, channel: ChatRef, day: date, owner: str, now: datetime,
@@ -297,6 +303,19 @@ class PostgresStore:
                                record.channel.platform, record.channel.team)
         return True
 
+    async def all_posts(self) -> list[tuple[PostRecord, bool]]:
+        """Every post record, open and released (True), in claiming order (`db export`)."""
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                "SELECT p.*, p.released_at IS NOT NULL AS released, coalesce(json_agg("
+                "json_build_array(i.key, i.arxiv_id, i.message_id) ORDER BY i.id) FILTER (WHERE "
+                "i.key IS NOT NULL), '[]') AS items FROM posts p LEFT JOIN post_items i ON "
+                "i.post_id = p.id GROUP BY p.id ORDER BY p.id")
+        return [(PostRecord(ChatRef(r["platform"], r["team"], r["channel"]), r["day"],
+                            r["status"], r["owner"], r["claimed_at"],
+                            tuple(PostItem(*item) for item in r["items"])), r["released"])
+                for r in rows]
+
     async def _renew(self, conn: asyncpg.Connection, channel: ChatRef, day: date,
                      status: PostStatus | None) -> int:
         """Renew the open claim's lease (and set its status); its id, or StoreError."""
@@ -381,6 +400,11 @@ class PostgresStore:
         async with self._conn() as conn:
             await conn.execute("INSERT INTO meta VALUES ($1, $2::text::jsonb) ON CONFLICT (key) "
                                "DO UPDATE SET value = EXCLUDED.value", key, text)
+
+    async def all_meta(self) -> dict[str, Any]:
+        """Every meta value by key (`paperboy db export`)."""
+        async with self._conn() as conn:
+            return {r["key"]: r["value"] for r in await conn.fetch("SELECT * FROM meta")}
 
     # --- channels set up from chat (team state) -------------------------------------
     async def get_channel_setup(self, channel: ChatRef) -> ChannelSetup | None:

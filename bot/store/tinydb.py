@@ -52,6 +52,7 @@ Opened by bot.runtime / the CLI; the contract suite and bench/store.py exercise 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import errno
 import functools
@@ -222,6 +223,13 @@ class TinyDBStore:
             # moment ago (queued behind other channels' writes): ask again after them.
             found = await self._run(self._paper_for_message, message, message.message)
         return found
+
+    async def import_post(self, record: PostRecord, *, released: bool = False) -> bool:
+        """Write a post record another store kept (`paperboy db export`): a claim with its
+        status, owner and items as they were (replacing a different claim for that day, whose
+        items stay in the ledger), or (`released`) a released claim's items. False when it is
+        already here, so an export can run again."""
+        return await self._write(self._import_post, record, released)
 
     # --- team reading list --------------------------------------------------------------
     async def save(self, platform: str, team: str, paper: Paper, saver: Saver) -> ListChange:
@@ -511,6 +519,31 @@ class TinyDBStore:
                 year_claims.remove(doc_ids=[key])
         self._indexed_ledger(channel, lambda ledger: ledger.release_claim(key))
 
+    def _import_post(self, record: PostRecord, released: bool) -> bool:
+        if not released:
+            found = self._find_claim(record.channel, record.day)
+            if found is not None and codec.post_from_dict(found[1]) == record:
+                return False
+            month = self._claims(record.channel, record.day)
+            # Superseded, its messages stay in the ledger as released; in one write when the
+            # old claim is in the month file, so a crash cannot leave the day unclaimed.
+            in_month = found is None or _storage(found[0]) is _storage(month)
+            with _batch(month) if in_month else contextlib.nullcontext():
+                if found is not None:
+                    self._release_post(record.channel, record.day)
+                self._put_post(replace(record, channel=replace(record.channel, message=None)))
+            return True
+        key, items = record.day.isoformat(), [codec.item_to_dict(i) for i in record.items]
+        table = self._claims(record.channel, record.day, "released")
+        if any(doc["day"] == key and _item_bag(doc["items"]) == _item_bag(items)
+               for doc in table.all()):
+            return False
+        with _batch(table):  # filed as `_release_post` files it
+            table.insert(Document({"day": key, "items": items}, doc_id=f"{key}#{len(table)}"))
+        self._indexed_ledger(record.channel,
+                             lambda ledger: ledger.add_released(_dict_keys(items)))
+        return True
+
     def _claimed(self, channel: ChatRef, day: date) -> PostRecord:
         record = self._get_post(channel, day)
         if record is None:
@@ -723,6 +756,11 @@ def _item_keys(items: Iterable[PostItem]) -> list[ItemKey]:
 
 def _dict_keys(items: Iterable[Mapping[str, Any]]) -> list[ItemKey]:
     return [(item.get("arxiv_id"), item.get("message_id")) for item in items]
+
+
+def _item_bag(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    # Compared as a bag: the same released post whatever order its items were read in.
+    return sorted((i["key"], i.get("arxiv_id") or "", i.get("message_id") or "") for i in items)
 
 
 def _summary_key(arxiv_id: str, summarizer: str, model: str | None) -> str:
