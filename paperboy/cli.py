@@ -222,7 +222,7 @@ async def cmd_post(args: argparse.Namespace) -> int:
         adapter: ChatAdapter
         if channel.platform == "slack":
             # Posting needs only the bot token: no Socket Mode connection, no HTTP server.
-            adapter = slack_adapter(rt.config, service)
+            adapter = slack_adapter(rt.config, service, serves=False)
         elif channel.platform == "discord":
             adapter = discord_adapter(service)
         else:

@@ -110,8 +110,9 @@ async def console_adapter(
     )
 
 
-def slack_adapter(config: Config, service: Service) -> SlackAdapter:
-    """The Slack adapter, its tokens from the environment (never from config). With
+def slack_adapter(config: Config, service: Service, *, serves: bool = True) -> SlackAdapter:
+    """The Slack adapter, its tokens from the environment (never from config); `serves`
+    False when it only posts (`paperboy post`: the bot token alone). With
     `[slack] client_id`, the app installed in many workspaces: their tokens in the
     PostgreSQL of `[storage] url`, the client secret from the environment."""
     from adapters.slack.adapter import SlackAdapter
@@ -120,7 +121,7 @@ def slack_adapter(config: Config, service: Service) -> SlackAdapter:
         return SlackAdapter(
             service, config.slack, bot_token=None,
             signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
-            installations=slack_installations(config),
+            installations=slack_installations(config), serves=serves,
         )
     bot_token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
     if not bot_token:
@@ -130,7 +131,7 @@ def slack_adapter(config: Config, service: Service) -> SlackAdapter:
     return SlackAdapter(
         service, config.slack, bot_token=bot_token,
         signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
-        app_token=os.environ.get("SLACK_APP_TOKEN") or None,
+        app_token=os.environ.get("SLACK_APP_TOKEN") or None, serves=serves,
     )
 
 

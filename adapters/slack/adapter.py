@@ -90,6 +90,9 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read",),
     "files.upload_v2": ("files:write",),
 }
+# Called with the app-level token (SLACK_APP_TOKEN) rather than the bot's: its scope is the
+# token's own, not one the manifest asks installs for.
+APP_LEVEL: dict[str, tuple[str, ...]] = {"apps.connections.open": ("connections:write",)}
 # Events the app in many workspaces handles (no scope needed): its tokens there go.
 INSTALL_EVENTS = ("app_uninstalled", "tokens_revoked")
 # Scopes that come with what the app receives rather than a method it calls.
@@ -154,10 +157,12 @@ class SlackAdapter:
         pacer: Pacer | None = None,
         installations: Installations | None = None,
         authorization_url: str | None = None,
+        serves: bool = False,
     ) -> None:
         """`bot_token` serves one workspace; `installations` (with `bot_token` None) serves
         every workspace that installed the app, in HTTP mode. `authorization_url` replaces
-        Slack's consent page (a test's fake)."""
+        Slack's consent page (a test's fake). `serves`: `connect` also checks what `run`
+        needs, so a refused app token stops the bot before the scheduler posts anything."""
         self.service = service
         self.settings = settings
         self.mode = settings.mode
@@ -190,6 +195,8 @@ class SlackAdapter:
             self.app.event(revoked)(self._on_tokens_revoked)
         self._app_token = app_token
         self._signing_secret = signing_secret
+        self._serves = serves
+        self._serving_checked = False
         self._pacer = pacer or Pacer()
         self.identity: Identity | None = None
         self._bot_name = "Paperboy"
@@ -213,6 +220,8 @@ class SlackAdapter:
         """Who the bot is in this workspace. An invalid token is a ConfigError (exit 2).
         Installed in many workspaces, the bot is whoever each install made it: nothing to
         ask until a request or a post names the workspace."""
+        if self._serves:
+            await self._check_serving()
         if self.installations is not None:
             await self.installations.create_tables()
             self.identity = WorkspacesIdentity("slack", "installed workspaces")
@@ -237,10 +246,8 @@ class SlackAdapter:
     async def run(self) -> None:
         """Serve events until `close()`: Socket Mode or an HTTP server, per `mode`. Posting
         alone (`paperboy post`) needs only the bot token; serving needs the mode's secret."""
-        _check_tokens(self.mode, app_token=self._app_token,
-                      signing_secret=self._signing_secret)
+        await self._check_serving()
         if self.mode == "socket":
-            await self._check_app_token()
             self._socket = AsyncSocketModeHandler(self.app, self._app_token,
                                                   web_client=self.client)
             await self._socket.connect_async()
@@ -249,6 +256,15 @@ class SlackAdapter:
             await self.start_http()
         self.serving.set()
         await self._stopped.wait()
+
+    async def _check_serving(self) -> None:
+        if self._serving_checked:
+            return
+        _check_tokens(self.mode, app_token=self._app_token,
+                      signing_secret=self._signing_secret)
+        if self.mode == "socket":
+            await self._check_app_token()
+        self._serving_checked = True
 
     async def _check_app_token(self) -> None:
         """Ask Slack once whether it takes SLACK_APP_TOKEN: refused, it is a ConfigError
@@ -694,6 +710,7 @@ def _upstream(exc: SlackApiError, method: str) -> UpstreamError:
 
 
 __all__ = [
-    "COMMAND", "INSTALL_EVENTS", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES", "SCOPES",
+    "APP_LEVEL", "COMMAND", "INSTALL_EVENTS", "METADATA_TYPE", "PAUSING_ERRORS", "RECEIVES",
+    "SCOPES",
     "Pacer", "SlackAdapter", "WorkspacesIdentity",
 ]

@@ -43,10 +43,11 @@ async def hf(sample_items: list[dict[str, object]]) -> AsyncIterator[FakeHugging
 
 
 async def _paperboy(tmp_path: Path, hf: FakeHuggingFace, slack: FakeSlack, *args: str,
-                    token: str = BOT_TOKEN, env: dict[str, str] | None = None) -> Run:
+                    token: str = BOT_TOKEN, env: dict[str, str] | None = None,
+                    channels: str = CHANNEL) -> Run:
     extra = f"\n[slack]\napi_url = {json.dumps(slack.api_url)}\n"
     (tmp_path / "config.toml").write_text(config_text(
-        hf_url=hf.base_url, data_dir=tmp_path / "data", channels=CHANNEL, extra=extra))
+        hf_url=hf.base_url, data_dir=tmp_path / "data", channels=channels, extra=extra))
     return await run_paperboy(*args, cwd=tmp_path, env={"SLACK_BOT_TOKEN": token, **(env or {})})
 
 
@@ -96,12 +97,16 @@ async def test_run_with_an_invalid_token_exits_2(
 async def test_run_with_a_refused_app_token_is_one_line_and_exit_2(
     tmp_path: Path, hf: FakeHuggingFace, fake_slack: FakeSlack
 ) -> None:
+    # Due every day since midnight: the catch-up would post if it started before the check.
+    due = CHANNEL + 'time = "00:00"\ndays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
     fake_slack.bad_tokens.add(APP_TOKEN)
-    done = await _paperboy(tmp_path, hf, fake_slack, "run", env={"SLACK_APP_TOKEN": APP_TOKEN})
+    done = await _paperboy(tmp_path, hf, fake_slack, "run", env={"SLACK_APP_TOKEN": APP_TOKEN},
+                           channels=due)
     assert (done.returncode, done.stderr.splitlines()) == (2, [
         "paperboy: Slack refused SLACK_APP_TOKEN (invalid_auth): set the app-level token "
         "(xapp-…) with the connections:write scope"])
     assert [c.path for c in fake_slack.calls].count("/api/apps.connections.open") == 1
+    assert fake_slack.posted("C0PAPERS") == []
 
 
 async def test_run_serves_signed_commands_over_http_until_sigterm(

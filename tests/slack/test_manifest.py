@@ -4,6 +4,7 @@ interactivity, and one URL path for all three."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,22 @@ def _manifest() -> dict[str, Any]:
 
 
 def _methods_called() -> set[str]:
-    # Every `self.client.<method>(` in the adapter, back to Slack's dotted method name.
+    # Every `self.client.<method>(` in the adapter: slack_sdk's name for a Web API method.
     source = Path(adapter.__file__).read_text(encoding="utf-8")
-    names = set(re.findall(r"self\.client\.(\w+)\(", source))
-    return {re.sub(r"_", ".", name, count=1) for name in names}
+    return set(re.findall(r"self\.client\.(\w+)\(", source))
+
+
+def _sdk_names(methods: Iterable[str]) -> set[str]:
+    return {method.replace(".", "_") for method in methods}
 
 
 def test_every_method_the_adapter_calls_has_its_scopes_listed() -> None:
-    assert _methods_called() <= set(adapter.SCOPES)
+    assert _methods_called() <= _sdk_names(adapter.SCOPES) | _sdk_names(adapter.APP_LEVEL)
+
+
+def test_app_level_methods_ask_nothing_of_installs() -> None:
+    assert not set(adapter.APP_LEVEL) & set(adapter.SCOPES)
+    assert "connections:write" not in _manifest()["oauth_config"]["scopes"]["bot"]
 
 
 def test_manifest_asks_for_exactly_the_scopes_the_code_needs() -> None:
