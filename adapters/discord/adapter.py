@@ -19,7 +19,9 @@ REST from here, so whichever replica claims a day's post can send it.
 
 A refusal (Forbidden: missing access or permission) pauses that channel until restart, with
 one log line naming the channel and what is missing: refusals are never retried, which keeps
-the bot far from Discord's invalid-request limit. discord.py's own 429 handling stays on.
+the bot far from Discord's invalid-request limit. The same holds for the ✅ after a save: a
+channel that refuses it gets no more marks until restart (posting there is not paused).
+discord.py's own 429 handling stays on.
 Not here: what any command does (bot.service), how a reply reads (render.py), the options
 of each command (commands.py). The token comes from the environment and is never logged.
 """
@@ -243,6 +245,9 @@ class DiscordAdapter:
         self.identity: DiscordIdentity | None = None
         self._gateway: asyncio.Future[None] | None = None
         self._paused: dict[str, str] = {}  # channel id → why posting there stopped
+        # Channels that refused the ✅ (no Add Reactions): saves there go unmarked until
+        # restart, so each 📌 costs no 403 (each counts toward the invalid-request limit).
+        self._unmarked: set[str] = set()
 
     # --- the seam -------------------------------------------------------------------------
 
@@ -377,6 +382,8 @@ class DiscordAdapter:
     async def _confirm(self, message: ChatRef, *, on_list: bool) -> None:
         """✅ on a paper while anyone has it saved; removed when nobody has."""
         assert message.message is not None
+        if message.channel in self._unmarked:
+            return
         target = self.client.get_partial_messageable(int(message.channel)).get_partial_message(
             int(message.message))
         try:
@@ -388,9 +395,17 @@ class DiscordAdapter:
                 await target.remove_reaction(CONFIRM_EMOJI, discord.Object(self.client.user.id))
         except discord.Forbidden:
             # The save itself went through; only the mark is missing. Never retried.
-            log.warning("Discord channel %s: cannot mark a saved paper with %s: %s",
+            self._unmarked.add(message.channel)
+            log.warning("Discord channel %s: cannot mark saved papers with %s: %s; saves "
+                        "there go unmarked until the bot restarts",
                         self._channel_name(message.channel), CONFIRM_EMOJI,
                         self._missing(message.channel) or "missing access")
+        except discord.HTTPException as exc:
+            # The save stands either way: the caller (a Save button's presser) is still
+            # answered; the next save or unsave there tries the mark again.
+            log.warning("Discord channel %s: could not change the %s on message %s: %s %s",
+                        self._channel_name(message.channel), CONFIRM_EMOJI, message.message,
+                        exc.status, exc.text)
 
     # --- Publisher ------------------------------------------------------------------------
 

@@ -72,10 +72,11 @@ def papers_group(run: Run) -> app_commands.Group:
         await run(interaction, share, lambda: commands.List(share=share))
 
     @group.command(name="export", description=_SUMMARY["export"])
-    @app_commands.describe(format="the file format (default: bibtex)")
+    @app_commands.describe(format="the file format (default: bibtex)", share=SHARE)
     @app_commands.choices(format=[app_commands.Choice(name=f, value=f) for f in EXPORT_FORMATS])
-    async def export(interaction: discord.Interaction, format: str | None = None) -> None:
-        await run(interaction, False, lambda: commands.build_export(format))
+    async def export(interaction: discord.Interaction, format: str | None = None,
+                     share: bool = False) -> None:
+        await run(interaction, share, lambda: commands.build_export(format, share=share))
 
     @group.command(name="settings", description=_SUMMARY["settings"])
     @app_commands.describe(

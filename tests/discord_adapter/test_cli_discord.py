@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from adapters.discord.adapter import invite_permissions
+from bot import commands
 from paperboy.cli import main
 from tests.discord_adapter.conftest import CHANNEL_ID, PICKS
 from tests.fakes import FakeServer
@@ -115,6 +116,17 @@ async def test_synced_group_has_every_subcommand_of_the_grammar(
     assert sorted(o["name"] for o in synced[0]["options"]) == [
         "export", "help", "list", "save", "search", "settings", "subscribe", "today", "unsave",
         "unsubscribe"]
+
+
+async def test_synced_subcommands_offer_share_exactly_where_the_grammar_does(
+    fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    await _paperboy("discord", "sync")
+    synced = fake_discord.synced[f"/api/v10/applications/{APP_ID}/commands"]
+    offering = {sub["name"] for sub in synced[0]["options"]
+                if any(o["name"] == "share" for o in sub.get("options", []))}
+    assert offering == {h.name for h in commands.HELP if h.shareable}
 
 
 @contextmanager

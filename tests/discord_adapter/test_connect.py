@@ -126,3 +126,25 @@ async def test_stopping_bot_closes_the_discord_client(
     service.poster.stopping.set()
     await asyncio.wait_for(bot, 10)
     assert adapter.client.is_closed()
+
+
+# --- the command tree is synced only by `paperboy discord sync` ------------------------------
+
+
+async def test_connecting_syncs_no_commands(bot: Bot) -> None:
+    assert bot.fake.paths("PUT", "/api/v10/applications/") == []
+
+
+async def test_running_bot_syncs_no_commands(
+    fake_discord: FakeDiscord, services: Services
+) -> None:
+    services.clock.now = datetime(2026, 6, 12, 9, 40, tzinfo=UTC)  # the day's post is due
+    fake_discord.clock = services.clock
+    service = services.make(CHANNEL)
+    adapter = DiscordAdapter(service, TOKEN, guild_ready_timeout=0.3)
+    bot = asyncio.ensure_future(serve(service, [adapter], store=services.store,
+                                      clock=services.clock))
+    await fake_discord.until(lambda: len(fake_discord.messages[CHANNEL_ID]) == 1 + len(PICKS))
+    service.poster.stopping.set()
+    await asyncio.wait_for(bot, 10)
+    assert fake_discord.paths("PUT", "/api/v10/applications/") == []

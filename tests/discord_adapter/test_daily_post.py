@@ -106,3 +106,15 @@ async def test_refusal_names_the_permission_the_bot_lacks(
             await adapter.service.poster.post(identity.targets([CHANNEL], adapter)[0], DAY)
     finally:
         await adapter.close()
+
+
+async def test_every_daily_post_message_asks_discord_to_enforce_its_nonce(bot: Bot) -> None:
+    await post_today(bot)
+    sent = bot.fake.bodies[CHANNEL_ID]
+    assert [body.get("enforce_nonce") for body in sent] == [True] * (1 + len(PICKS))
+
+
+async def test_every_daily_post_message_pings_nobody(bot: Bot) -> None:
+    await post_today(bot)
+    sent = bot.fake.bodies[CHANNEL_ID]
+    assert [body.get("allowed_mentions") for body in sent] == [{"parse": []}] * (1 + len(PICKS))

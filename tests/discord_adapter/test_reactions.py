@@ -7,6 +7,8 @@ INTERACTION_CREATE. Asserts read the guild's list in the store and the fake Disc
 
 from __future__ import annotations
 
+import logging
+
 import discord
 import pytest
 
@@ -116,6 +118,67 @@ async def test_pushpin_through_the_gateway_saves(bot: Bot, posted: dict[str, str
     assert await _saved(bot) == [PICKS[3]]
 
 
+async def test_pushpin_removed_through_the_gateway_unsaves(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    message = int(posted[PICKS[3]])
+    await bot.fake.dispatch("MESSAGE_REACTION_ADD",
+                            reaction_payload(GUILD, CHANNEL_ID, message, PIN))
+    await bot.fake.until(lambda: len(bot.fake.reactions) == 1)
+    await bot.fake.dispatch("MESSAGE_REACTION_REMOVE",
+                            reaction_payload(GUILD, CHANNEL_ID, message, PIN))
+    await bot.fake.until(lambda: len(bot.fake.reactions) == 2)
+    assert (await _saved(bot), bot.fake.reactions[-1]) == (
+        [], (CHANNEL_ID, message, "✅", False))
+
+
+# --- the ✅ refused ---------------------------------------------------------------------------
+
+
+def _reaction_calls(bot: Bot) -> list[str]:
+    return [path for method, path in bot.fake.log
+            if method in ("PUT", "DELETE") and "/reactions/" in path]
+
+
+async def test_channel_refusing_the_check_is_not_asked_again(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    bot.fake.refuse_reactions(CHANNEL_ID, 403)
+    for arxiv_id in PICKS[:3]:
+        await bot.adapter.on_reaction(_event(posted[arxiv_id]), added=True)
+    await bot.adapter.on_reaction(_event(posted[PICKS[0]], added=False), added=False)
+    assert len(_reaction_calls(bot)) == 1
+
+
+async def test_saves_stand_where_the_check_is_refused(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    bot.fake.refuse_reactions(CHANNEL_ID, 403)
+    for arxiv_id in PICKS[:2]:
+        await bot.adapter.on_reaction(_event(posted[arxiv_id]), added=True)
+    assert sorted(await _saved(bot)) == sorted(PICKS[:2])
+
+
+async def test_refused_check_is_one_log_line(
+    bot: Bot, posted: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.fake.refuse_reactions(CHANNEL_ID, 403)
+    with caplog.at_level(logging.WARNING, logger="adapters.discord"):
+        for arxiv_id in PICKS[:3]:
+            await bot.adapter.on_reaction(_event(posted[arxiv_id]), added=True)
+    lines = [r.getMessage() for r in caplog.records if "✅" in r.getMessage()]
+    assert len(lines) == 1 and "#papers" in lines[0] and "until the bot restarts" in lines[0]
+
+
+async def test_check_failing_on_a_server_error_is_tried_again_next_time(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    bot.fake.refuse_reactions(CHANNEL_ID, 503)
+    for arxiv_id in PICKS[:2]:
+        await bot.adapter.on_reaction(_event(posted[arxiv_id]), added=True)
+    assert len(_reaction_calls(bot)) == 2
+
+
 async def _press_save(bot: Bot, arxiv_id: str) -> object:
     message = papers_posted(bot.fake)[arxiv_id]
     payload = button_payload(GUILD, CHANNEL_ID, message, user_id=USER)
@@ -158,6 +221,15 @@ async def _press_more(bot: Bot, arxiv_id: str) -> Payload:
     await bot.fake.dispatch("INTERACTION_CREATE", payload)
     await bot.fake.until(lambda: bool(answered.followups))
     return answered.followups[0]
+
+
+async def test_save_button_is_answered_when_the_check_fails(
+    bot: Bot, posted: dict[str, str]
+) -> None:
+    bot.fake.refuse_reactions(CHANNEL_ID, 503)
+    answered = await _press_save(bot, PICKS[2])
+    assert (await _saved(bot), len(answered.followups)) == (  # type: ignore[attr-defined]
+        [PICKS[2]], 1)
 
 
 async def test_abstract_button_shows_the_papers_abstract(

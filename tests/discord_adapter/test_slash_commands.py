@@ -131,3 +131,17 @@ async def test_a_refused_option_gets_the_help_of_its_own_subcommand(fake: FakeDi
     answered = await invoke(fake, "save", paper="not-a-paper")
     shown = str(answered.followups[0]["embeds"])
     assert ("/papers save" in shown, "/papers search" in shown) == (True, False)
+
+
+async def test_shared_export_is_deferred_in_the_open(fake: FakeDiscord) -> None:
+    await invoke(fake, "save", paper="2606.13392")
+    answered = await invoke(fake, "export", format="csv", share=True)
+    assert not answered.callbacks[0].get("data", {}).get("flags", 0) & EPHEMERAL
+
+
+async def test_shared_export_posts_the_file_for_the_channel(fake: FakeDiscord) -> None:
+    await invoke(fake, "save", paper="2606.13392")
+    answered = await invoke(fake, "export", format="csv", share=True)
+    followup = answered.followups[0]
+    assert (bool(followup.get("flags", 0) & EPHEMERAL), "2606.13392" in
+            followup["files"][0]["text"]) == (False, True)

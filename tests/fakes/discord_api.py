@@ -11,7 +11,8 @@ REST (under /api/v10):
     POST   /channels/{c}/messages                         a message (JSON or multipart);
                                                           `refuse(channel)` → 403 50013
     GET    /channels/{c}/messages?after=&before=&limit=   the channel's messages, newest first
-    PUT    /channels/{c}/messages/{m}/reactions/{e}/@me   the bot reacts
+    PUT    /channels/{c}/messages/{m}/reactions/{e}/@me   the bot reacts;
+                                                          `refuse_reactions(channel, status)`
     DELETE /channels/{c}/messages/{m}/reactions/{e}/@me   the bot removes its reaction
     POST   /interactions/{id}/{token}/callback            an interaction's response (defer…)
     POST   /webhooks/{app}/{token}                        a followup (JSON or multipart)
@@ -24,10 +25,12 @@ Sharding: an IDENTIFY with `shard: [id, count]` gets READY and GUILD_CREATE for 
 guilds on that shard (Discord's rule, `(guild_id >> 22) % count`), and `dispatch` sends a
 guild's events only to the connection holding its shard. `identifies` keeps every IDENTIFY.
 
-Recorded: `messages[channel]` (message objects as Discord returns them), `callbacks` and
-`followups` (interaction id / token → what arrived, in order), `reactions` (the bot's
-(channel, message, emoji, added) calls), `synced` (route → commands), `identify` (the
-IDENTIFY payload, intents included) and `events` (every request as (method, path) in order).
+Recorded: `messages[channel]` (message objects as Discord returns them), `bodies[channel]`
+(each message POST's body as sent, refused ones too: nonce, enforce_nonce, allowed_mentions),
+`callbacks` and `followups` (interaction id / token → what arrived, in order), `reactions`
+(the bot's accepted (channel, message, emoji, added) calls), `synced` (route → commands),
+`identify` (the IDENTIFY payload, intents included) and `log` (every request as (method,
+path) in order).
 `await fake.until(predicate)` waits until a request makes `predicate()` true: no sleeps.
 Message ids are snowflakes of `clock()`, so "messages after the claim" is real arithmetic.
 Nonces are recorded, not enforced: Discord's few-minute nonce window is a second line of
@@ -100,7 +103,9 @@ class FakeDiscord(FakeServer):
         self.identify: Payload | None = None
         self.identifies: list[Payload] = []
         self.log: list[tuple[str, str]] = []
+        self.bodies: defaultdict[int, list[Payload]] = defaultdict(list)
         self._refused: set[int] = set()
+        self._reactions_refused: dict[int, int] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -118,6 +123,12 @@ class FakeDiscord(FakeServer):
     def refuse(self, channel: int) -> None:
         """Messages to `channel` are refused (403 Missing Permissions)."""
         self._refused.add(channel)
+
+    def refuse_reactions(self, channel: int, status: int = 403) -> None:
+        """The bot's reactions in `channel` (PUT or DELETE) are answered `status`: 403 as
+        Discord refuses a bot lacking Add Reactions, or a server error (503: discord.py
+        gives up at once; it retries 500, 502, 504 and 524 with sleeps)."""
+        self._reactions_refused[channel] = status
 
     def snowflake(self) -> int:
         return time_snowflake(self.clock()) + next(self._ids)
@@ -199,6 +210,7 @@ class FakeDiscord(FakeServer):
         channel = int(request.match_info["channel"])
         self.log.append(("POST", request.path))
         body = await _body(request)
+        self.bodies[channel].append(body)
         if channel in self._refused:
             await self._changed_now()
             return _json(FORBIDDEN, status=403)
@@ -220,6 +232,11 @@ class FakeDiscord(FakeServer):
 
     async def _react(self, request: web.Request) -> web.Response:
         self.log.append((request.method, request.path))
+        refused = self._reactions_refused.get(int(request.match_info["channel"]))
+        if refused is not None:
+            await self._changed_now()
+            return _json(FORBIDDEN if refused == 403 else
+                         {"message": "Service Unavailable", "code": 0}, status=refused)
         self.reactions.append((int(request.match_info["channel"]),
                                int(request.match_info["message"]),
                                request.match_info["emoji"], request.method == "PUT"))
