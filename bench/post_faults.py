@@ -225,8 +225,8 @@ async def _main(write_docs: bool) -> int:
     )
     if missed:
         summary += (
-            f" {len(missed)} point(s) were reached without a kill (the first run had already "
-            "finished; `died` = no below), so they count for nothing: "
+            f" {len(missed)} point(s) passed without a kill (that run made fewer such calls "
+            "than the dry run and finished; `died` = no below), so they count for nothing: "
             + ", ".join(f"{p.call} #{p.n}" for p in missed) + "."
         )
     report = "\n".join([
