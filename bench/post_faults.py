@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -209,23 +211,39 @@ async def _main(write_docs: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="paperboy-faults-") as tmp:
         async with FakeHuggingFace(batches={DAY: load_items(HF_SAMPLE)}) as hf:
             points = await kill_at_every_write(hf.base_url, Path(tmp))
-    good = sum(p.exactly_once for p in points)
+    # Only a run that really died tests recovery: a point reached without a kill (the post
+    # had finished before the n-th call, or strace missed it) proves nothing about it.
+    killed = [p for p in points if p.killed]
+    missed = [p for p in points if not p.killed]
+    good = sum(p.exactly_once for p in killed)
+    load = " ".join(f"{n:.2f}" for n in os.getloadavg())
+    summary = (
+        f"A 6-message post (header + {PICKS} picks) makes {len(points)} durable writes. For "
+        "each, `paperboy post` is killed by strace's fault injection as it makes that call, "
+        f"then run again. The process died by SIGKILL at {len(killed)} of them; every pick "
+        f"shown exactly once, header once, at **{good} of {len(killed)}** kills."
+    )
+    if missed:
+        summary += (
+            f" {len(missed)} point(s) passed without a kill (that run made fewer such calls "
+            "than the dry run and finished; `died` = no below), so they count for nothing: "
+            + ", ".join(f"{p.call} #{p.n}" for p in missed) + "."
+        )
     report = "\n".join([
         "## Kill -9 at every durable write of a daily post",
         "",
-        f"Machine: {machine()}. Command: `.venv/bin/python bench/post_faults.py`.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average "
+        f"(1/5/15 min): {load} (shared machine). Command: "
+        "`.venv/bin/python bench/post_faults.py`.",
         "",
-        f"A 6-message post (header + {PICKS} picks) makes {len(points)} durable writes. For "
-        "each, `paperboy post` is killed by strace's fault injection as it makes that call, "
-        "then run again. Every pick shown exactly once, header once, at "
-        f"**{good} of {len(points)}** kill points.",
+        summary,
         "",
         table(points),
     ])
     print(report)
     if write_docs:
         write_section(SECTION, report)
-    return 0 if good == len(points) else 1
+    return 0 if killed and good == len(killed) else 1
 
 
 def main() -> int:

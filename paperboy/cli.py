@@ -146,7 +146,7 @@ async def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     async with open_runtime(config, readonly_if_locked=True) as rt:
         team = await team_for(rt, args.team, required="in:saved" in query.lower())
-        searcher = await open_searcher(rt)
+        searcher = await open_searcher(rt, index_optional=True)
         results = await searcher.search(query, limit=args.limit, team=team)
         await searcher.drain()
     if args.json:

@@ -82,8 +82,8 @@ def stop_on_signals(
             loop.remove_signal_handler(signum)
 
 
-async def open_searcher(rt: Runtime) -> Searcher:
-    index = await open_index(rt.config.storage.path, rt.store)
+async def open_searcher(rt: Runtime, *, index_optional: bool = False) -> Searcher:
+    index = await open_index(rt.config.storage.path, rt.store, optional=index_optional)
     return Searcher(index, rt.store, rt.hf, rt.arxiv)
 
 

@@ -38,16 +38,23 @@ INDEX_DIR = "index"
 REBUILD_BATCH = 1000
 
 
-async def open_index(data_dir: Path, store: Store) -> PaperIndex:
+async def open_index(data_dir: Path, store: Store, *, optional: bool = False) -> PaperIndex:
     """The index in `data_dir/index`, refilled from the store's papers when it does not hold
     a complete copy (first run, a schema change, a broken index moved aside, a first fill
     that was interrupted). With a read-only store (another process owns the data directory)
-    the index is opened read-only too and never written."""
+    the index is opened read-only too and never written. `optional` (a one-off search):
+    an index that cannot be created (a full disk) gives an empty one, searching remote only."""
     if store.readonly:
         index = await asyncio.to_thread(PaperIndex.open_readonly, Path(data_dir) / INDEX_DIR)
         await asyncio.to_thread(index.warm)
         return index
-    index = await asyncio.to_thread(PaperIndex.open, Path(data_dir) / INDEX_DIR)
+    try:
+        index = await asyncio.to_thread(PaperIndex.open, Path(data_dir) / INDEX_DIR)
+    except StoreError as exc:
+        if not optional:
+            raise
+        log.warning("%s: searching remote only", exc)
+        return PaperIndex.remote_only()
     if index.fresh and not index.readonly:
         log.info("search index is new or incomplete: indexing the papers in the store")
         try:

@@ -117,6 +117,10 @@ class PaperIndex:
         if marker is None or marker.get("schema") != SCHEMA_VERSION:
             log.info("no usable search index at %s; searching remote only", path)
             return cls._empty_readonly()
+        if not os.access(path, os.W_OK):
+            # tantivy's lock file needs a writable directory even to read (EROFS on a
+            # read-only mount): read a private copy instead of an empty index.
+            return cls._open_copy(path)
         try:
             index = cls(tantivy.Index(build_schema(), path=str(path), reuse=True),
                         path=path, fresh=False, readonly=True)
@@ -206,6 +210,11 @@ class PaperIndex:
             raise StoreError(f"cannot create the search index in {path}: {exc}") from exc
         _write_marker(path, complete=False)
         return cls(index, path=path, fresh=True)
+
+    @classmethod
+    def remote_only(cls) -> PaperIndex:
+        """An empty index that is never written: searches answer from upstream alone."""
+        return cls._empty_readonly()
 
     @classmethod
     def _empty_readonly(cls) -> PaperIndex:

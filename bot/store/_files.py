@@ -319,8 +319,13 @@ class DataDirLock:
             os.close(fd)
             raise StoreError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
         holder = {"pid": os.getpid(), "command": _command_line()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode("utf-8"), 0)
+        except OSError as exc:
+            # The holder record only names the process in a "data directory in use" error;
+            # a full disk must not stop a command that may not even write (list, search).
+            log.debug("could not record the lock holder in %s: %s", self.path, exc)
         self._fd = fd
 
     def release(self) -> None:

@@ -30,6 +30,7 @@ import pytest
 from tests.discord_adapter.conftest import CHANNEL_ID, PICKS
 from tests.fakes.discord_api import TOKEN, FakeDiscord
 from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.kill_points import unproven_kills
 from tests.scenarios.conftest import CHILD_TIMEOUT, child_environment, config_text
 
 DURABLE = ("rename", "renameat", "renameat2", "link", "linkat")
@@ -122,15 +123,19 @@ async def test_kill_at_any_durable_write_posts_each_message_exactly_once(
             if (match := _CALL.match(line)) is not None:
                 seen[match["call"]] += 1
                 points.append((match["call"], seen[match["call"]]))
+        assert points, "the dry run made no durable write: there is nothing to kill at"
         verdicts = {}
+        died = {}
         for call, n in points:
             fake_discord.messages.clear()
             config = _config(hf, tmp_path / f"{call}-{n}", template)
-            await _child("strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={call}",
-                         "-e", f"inject={call}:signal=SIGKILL:when={n}", *_post(config),
-                         fake=fake_discord, cwd=project_root)
+            died[call, n] = await _child(
+                "strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={call}",
+                "-e", f"inject={call}:signal=SIGKILL:when={n}", *_post(config),
+                fake=fake_discord, cwd=project_root)
             restart = await _child(*_post(config), fake=fake_discord, cwd=project_root)
             verdicts[f"{call} #{n}"] = _verdict(fake_discord, restart)
+    assert unproven_kills(died) == []
     assert {v for v in verdicts.values()} == {"exactly once"}, verdicts
 
 

@@ -218,3 +218,77 @@ async def test_an_admin_alert_in_the_terminal_is_one_numbered_line(
     assert alerts.attach(await adapter.connect(), adapter)
     await alerts.open("paused:#papers", "#papers is paused")
     assert out.getvalue() == "[1] Paperboy needs attention: #papers is paused\n"
+
+
+# --- a damaged history: numbers are never handed out twice ----------------------------------
+
+DAMAGE = {
+    "emptied": lambda text: b"",
+    "truncated": lambda text: text[: len(text) // 3],
+    "garbage": lambda text: b"\x00\xffnot json at all\n" * 3,
+}
+
+
+async def _post_and_damage(console: Make, history: Path, damage: str) -> str:
+    """A post printed as [1]-[6], then the history file damaged; what the post printed."""
+    out = io.StringIO()
+    first = console(out, banner=False)
+    await first.connect()
+    await first.handle_line("/post")
+    await first.close()
+    _damage(history, damage)
+    return out.getvalue()
+
+
+def _damage(history: Path, damage: str) -> None:
+    history.write_bytes(DAMAGE[damage](history.read_bytes()))
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+async def test_a_damaged_history_does_not_restart_numbering(
+    damage: str, console: Make, services: Services, tmp_path: Path
+) -> None:
+    posted = await _post_and_damage(console, tmp_path / "history.jsonl", damage)
+    last = max(int(line[1:].split("]")[0]) for line in posted.splitlines()
+               if line.startswith("["))
+    adapter = console(banner=False)
+    await adapter.connect()
+    assert await adapter.say("next") == str(last + 1)
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+async def test_a_damaged_history_is_named_in_one_warning(
+    damage: str, console: Make, services: Services, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    history = tmp_path / "history.jsonl"
+    await _post_and_damage(console, history, damage)
+    caplog.set_level(logging.WARNING, logger="adapters.console.history")
+    await console(banner=False).connect()
+    [warning] = [r.getMessage() for r in caplog.records if r.name.startswith("adapters.console")]
+    assert str(history) in warning and "\n" not in warning
+
+
+async def test_react_after_the_history_was_emptied_saves_the_paper_that_number_showed(
+    console: Make, services: Services, tmp_path: Path
+) -> None:
+    posted = await _post_and_damage(console, tmp_path / "history.jsonl", "emptied")
+    [third] = [line for line in posted.splitlines() if line.startswith("[3] ")]
+    title = third.removeprefix("[3] 2. ")
+    out = io.StringIO()
+    adapter = console(out, banner=False)
+    await adapter.connect()
+    await adapter.handle_line("/help")  # takes a new number, never [3] again
+    await adapter.handle_line("/react 3 :pushpin:")
+    assert out.getvalue().splitlines()[-1] == f"[9] Saved '{title}' to the team list"
+
+
+async def test_react_after_the_history_was_emptied_to_a_message_no_paper_says_so(
+    console: Make, services: Services, tmp_path: Path
+) -> None:
+    await _post_and_damage(console, tmp_path / "history.jsonl", "emptied")
+    out = io.StringIO()
+    adapter = console(out, banner=False)
+    await adapter.connect()
+    await adapter.handle_line("/react 7 :pushpin:")  # [7] was the post's closing line
+    assert out.getvalue() == "[8] Nothing to do: that message is not a paper I posted.\n"

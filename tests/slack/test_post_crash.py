@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.kill_points import unproven_kills
 from tests.fakes.slack_api import FakeSlack
 from tests.scenarios.conftest import DAY, PAPERBOY, config_text
 from tests.service.conftest import PICKS
@@ -108,18 +109,21 @@ async def test_every_message_lands_exactly_once_whatever_write_the_kill_hits(
     tmp_path: Path, hf: FakeHuggingFace
 ) -> None:
     writes = await _durable_writes(tmp_path, hf)
+    assert writes, "the dry run made no durable write: there is nothing to kill at"
     # A few kill points at a time: each run mostly waits on its own start-up.
     limit = asyncio.Semaphore(4)
 
-    async def kill_at(call: str, n: int) -> tuple[str, int, dict[str, int]] | None:
+    async def kill_at(call: str, n: int) -> tuple[str, int, int, dict[str, int]]:
         async with limit, FakeSlack() as slack:
             workdir = tmp_path / f"{call}-{n}"
             await _prepare(workdir, hf, slack, tmp_path / "template")
-            await _post(workdir, "strace", "-f", "-qq", "-o", "/dev/null",
-                        "-e", f"trace={call}", "-e", f"inject={call}:signal=SIGKILL:when={n}")
+            died = await _post(workdir, "strace", "-f", "-qq", "-o", "/dev/null",
+                               "-e", f"trace={call}",
+                               "-e", f"inject={call}:signal=SIGKILL:when={n}")
             await _post(workdir)
-            landed = _landed(slack)
-        return None if landed == EXPECTED else (call, n, dict(landed))
+            return call, n, died, dict(_landed(slack))
 
     outcomes = await asyncio.gather(*(kill_at(call, n) for call, n in writes))
-    assert [broken for broken in outcomes if broken is not None] == []
+    assert unproven_kills({(call, n): died for call, n, died, _ in outcomes}) == []
+    broken = [(call, n, landed) for call, n, _, landed in outcomes if landed != EXPECTED]
+    assert broken == []

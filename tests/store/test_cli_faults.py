@@ -18,7 +18,9 @@ import pytest_asyncio
 
 from tests.conftest import HF_SAMPLE as SAMPLE
 from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.ports import free_port
 from tests.scenarios.conftest import DAY, Run, config_text, run_paperboy
+from tests.search._mounts import fill, tmpfs
 
 CHANNEL = '\n[[channels]]\nname = "console"\nplatform = "console"\n'
 LEDGER = "posts/console/console/console/2026-06.json"
@@ -39,6 +41,11 @@ def data_dir(tmp_path: Path) -> Path:
 def config(tmp_path: Path, data_dir: Path, hf: FakeHuggingFace) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(config_text(hf_url=hf.base_url, data_dir=data_dir, channels=CHANNEL))
+    return path
+
+
+def _configure(path: Path, hf_url: str, data_dir: Path) -> Path:
+    path.write_text(config_text(hf_url=hf_url, data_dir=data_dir, channels=CHANNEL))
     return path
 
 
@@ -191,6 +198,15 @@ async def test_post_on_a_read_only_directory_fails(config: Path, read_only: Path
     assert run.returncode != 0
 
 
+async def test_search_on_a_read_only_directory_finds_an_indexed_paper(
+    config: Path, data_dir: Path, read_only: Path
+) -> None:
+    # Hugging Face unreachable: only the index in the read-only directory can answer.
+    _configure(config, f"http://127.0.0.1:{free_port()}", data_dir)
+    run = await _paperboy(config, "search", "diffusion", "--json")
+    assert "2606.12575" in [row["id"] for row in run.json()], run.stderr
+
+
 async def test_list_of_a_missing_directory_creates_nothing(
     config: Path, tmp_path: Path
 ) -> None:
@@ -224,3 +240,64 @@ async def test_corrupt_team_list_is_reported_by_list(config: Path, data_dir: Pat
     listed.write_bytes(b"garbage")
     run = await _paperboy(config, "list")
     assert f"{listed} is corrupt" in run.stderr
+
+
+# --- a full disk ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def full_disk(tmp_path: Path, hf: FakeHuggingFace) -> AsyncIterator[Path]:
+    """A directory on a real 8 MB tmpfs holding `data` (a finished post), then filled up."""
+    with tmpfs(tmp_path / "mnt") as mount:
+        posted = await _post(_configure(mount.parent / "config-full.toml", hf.base_url,
+                                        mount / "data"))
+        assert posted.returncode == 0, posted.stderr
+        fill(mount)
+        yield mount
+
+
+# Exit status as the README documents: 0 when the command needs to write nothing, 1 for a
+# storage failure, each with at most one line on stderr.
+ON_A_FULL_DISK = {
+    "list": (("list",), 0),
+    "search": (("search", "diffusion"), 0),
+    "digest": (("digest", "--date", DAY), 1),
+    "post --force": (("post", "--channel", "console", "--date", DAY, "--force"), 1),
+    "index rebuild": (("index", "rebuild"), 1),
+}
+
+
+def _full_disk_config(full_disk: Path, hf: FakeHuggingFace, data: str) -> Path:
+    return _configure(full_disk.parent / f"config-{data}.toml", hf.base_url, full_disk / data)
+
+
+@pytest.mark.parametrize("args,status", ON_A_FULL_DISK.values(), ids=ON_A_FULL_DISK.keys())
+async def test_command_on_a_full_disk_exits_as_documented(
+    args: tuple[str, ...], status: int, full_disk: Path, hf: FakeHuggingFace
+) -> None:
+    run = await _paperboy(_full_disk_config(full_disk, hf, "data"), *args)
+    assert run.returncode == status, run.stderr
+
+
+@pytest.mark.parametrize("args,status", ON_A_FULL_DISK.values(), ids=ON_A_FULL_DISK.keys())
+async def test_command_on_a_full_disk_says_at_most_one_line(
+    args: tuple[str, ...], status: int, full_disk: Path, hf: FakeHuggingFace
+) -> None:
+    run = await _paperboy(_full_disk_config(full_disk, hf, "data"), *args)
+    assert len(run.stderr.strip().splitlines()) <= 1, run.stderr
+
+
+async def test_search_of_a_fresh_directory_on_a_full_disk_answers_from_hugging_face(
+    full_disk: Path, hf: FakeHuggingFace
+) -> None:
+    run = await _paperboy(_full_disk_config(full_disk, hf, "fresh"), "search", "diffusion",
+                          "--json")
+    assert "2606.12575" in [row["id"] for row in run.json()], run.stderr
+
+
+async def test_search_of_a_fresh_directory_on_a_full_disk_says_so_in_one_line(
+    full_disk: Path, hf: FakeHuggingFace
+) -> None:
+    run = await _paperboy(_full_disk_config(full_disk, hf, "fresh"), "search", "diffusion")
+    [line] = run.stderr.strip().splitlines()
+    assert "searching remote only" in line
