@@ -1,6 +1,7 @@
 """Shared test setup: no internet, a clean environment, the paths to real payloads, and the
 fixtures many test packages use: `http` (the sources' real client), the empty fake upstreams
-`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`, and a real
+`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items`, `start_scheduler` with the `clock` and
+`posts` it is usually given (tests/fakes/scheduled_post.py), and a real
 PostgreSQL: `postgres_server` (one per test run) and `pg_database` (a fresh database per test).
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
@@ -32,6 +33,7 @@ from tests.fakes.postgres import (  # noqa: F401  (fixtures)
     pg_reused_database,
     postgres_server,
 )
+from tests.fakes.scheduled_post import clock, posts  # noqa: F401  (fixtures)
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
