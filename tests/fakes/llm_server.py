@@ -142,6 +142,10 @@ class FakeOpenAI(FakeServer):
         """The URL to put in `[summaries] base_url`."""
         return f"{self.base_url}{self.api_root}"
 
+    def error_response(self, status: int) -> web.Response:
+        # Injected failures (fail_next) answer in OpenAI's error shape too.
+        return openai_error(status, f"injected failure: HTTP {status}")
+
     def hold(self) -> None:
         """Answers wait from now on until `release()`."""
         self._gate.clear()
