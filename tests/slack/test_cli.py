@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import httpx
 import pytest_asyncio
 
 from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.ports import free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.scenarios.conftest import (
     CHILD_TIMEOUT,
@@ -107,7 +107,7 @@ async def test_run_with_a_refused_app_token_is_one_line_and_exit_2(
 async def test_run_serves_signed_commands_over_http_until_sigterm(
     tmp_path: Path, hf: FakeHuggingFace, fake_slack: FakeSlack
 ) -> None:
-    port = _free_port()
+    port = free_port()
     extra = (f'\n[slack]\nmode = "http"\nport = {port}\n'
              f"api_url = {json.dumps(fake_slack.api_url)}\n")
     (tmp_path / "config.toml").write_text(config_text(
@@ -139,7 +139,3 @@ async def _until_listening(process: asyncio.subprocess.Process) -> None:
             return
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest_asyncio
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.ports import free_port
 from tests.fakes.postgres import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_oauth import CLIENT_ID, CLIENT_SECRET
@@ -35,7 +35,7 @@ async def hf(sample_items: list[dict[str, object]]) -> AsyncIterator[FakeHugging
 async def test_run_installs_a_workspace_and_answers_its_commands(
     tmp_path: Path, hf: FakeHuggingFace, pg_database: Database
 ) -> None:
-    port = _free_port()
+    port = free_port()
     async with FakeSlack() as fake:
         fake.oauth.add_workspace(LAB, "lab")
         fake.oauth.installing = LAB
@@ -101,7 +101,3 @@ async def _until_listening(process: asyncio.subprocess.Process) -> bytes:
             return logged
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
