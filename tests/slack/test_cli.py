@@ -46,7 +46,7 @@ async def test_post_sends_the_days_picks_to_the_slack_channel(
     tmp_path: Path, hf_fake: FakeHuggingFace, fake_slack: FakeSlack
 ) -> None:
     await _paperboy(tmp_path, hf_fake, fake_slack, "post", "--channel", "papers", "--date", DAY)
-    keys = [m["metadata"]["event_payload"]["key"] for m in fake_slack.posted("C0PAPERS")]
+    keys = fake_slack.posted_keys("C0PAPERS")
     assert keys == ["header", *PICKS]
 
 
