@@ -3,6 +3,7 @@ fixtures many test packages use: `http` (the sources' real client), the empty fa
 `fake_hf` and `fake_arxiv` (tests/fakes), `sample_items`, `start_scheduler` with the `clock` and
 `posts` it is usually given (tests/fakes/scheduled_post.py), and a real
 PostgreSQL: `postgres_server` (one per test run) and `pg_database` (a fresh database per test).
+`refusal(text)` is the error the command parser refuses a text with.
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and
@@ -23,6 +24,8 @@ import pytest
 import pytest_asyncio
 import stamina
 
+from bot.commands import parse_command
+from bot.errors import UserInputError
 from bot.schedule import DailyScheduler
 from bot.sources.http import make_client
 from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for every test)
@@ -59,6 +62,13 @@ def corpus_path() -> Path:
     if not CORPUS.exists():
         pytest.skip("../shared/data corpus is absent (run beside ../shared for this test)")
     return CORPUS
+
+
+def refusal(text: str) -> UserInputError:
+    """The error `parse_command` refuses `text` with (the test fails if it is accepted)."""
+    with pytest.raises(UserInputError) as caught:
+        parse_command(text)
+    return caught.value
 
 
 StartScheduler = Callable[..., Awaitable[DailyScheduler]]
