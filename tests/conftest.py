@@ -3,7 +3,8 @@ fixtures many test packages use: `http` (the sources' real client), the empty fa
 `fake_hf` and `fake_arxiv` (tests/fakes), `sample_items`, `start_scheduler` with the `clock` and
 `posts` it is usually given (tests/fakes/scheduled_post.py), and a real
 PostgreSQL: `postgres_server` (one per test run) and `pg_database` (a fresh database per test).
-`refusal(text)` is the error the command parser refuses a text with.
+`refusal(text)` is the error the command parser refuses a text with; `cli_workdir` sets up a
+test that calls the CLI's main() in-process.
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and
@@ -14,8 +15,9 @@ passing by luck (tests/test_network_guard.py proves the guard).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,18 @@ def refusal(text: str) -> UserInputError:
     with pytest.raises(UserInputError) as caught:
         parse_command(text)
     return caught.value
+
+
+@pytest.fixture
+def cli_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """For tests that call `paperboy.cli.main` in-process: the working directory is the
+    empty `tmp_path`, and the httpx logger is left as found (main() quietens it for the
+    process; later tests must not inherit that)."""
+    monkeypatch.chdir(tmp_path)
+    logger = logging.getLogger("httpx")
+    level = logger.level
+    yield tmp_path
+    logger.setLevel(level)
 
 
 StartScheduler = Callable[..., Awaitable[DailyScheduler]]
