@@ -1,7 +1,10 @@
 """Shared test setup: no internet, a clean environment, the paths to real payloads, and the
 fixtures many test packages use: `http` (the sources' real client), the empty fake upstreams
-`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items` and `start_scheduler`, and a real
+`fake_hf` and `fake_arxiv` (tests/fakes), `sample_items`, `start_scheduler` with the `clock` and
+`posts` it is usually given (tests/fakes/scheduled_post.py), and a real
 PostgreSQL: `postgres_server` (one per test run) and `pg_database` (a fresh database per test).
+`refusal(text)` is the error the command parser refuses a text with; `cli_workdir` sets up a
+test that calls the CLI's main() in-process.
 
 Every test runs with the Paperboy/Slack/Discord/OpenAI variables removed from the
 environment (so no real token reaches a test) and with outbound connections, datagrams and
@@ -12,8 +15,9 @@ passing by luck (tests/test_network_guard.py proves the guard).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,8 @@ import pytest
 import pytest_asyncio
 import stamina
 
+from bot.commands import parse_command
+from bot.errors import UserInputError
 from bot.schedule import DailyScheduler
 from bot.sources.http import make_client
 from tests.fakes.arxiv_server import fake_arxiv  # noqa: F401  (a fixture, for every test)
@@ -32,6 +38,7 @@ from tests.fakes.postgres import (  # noqa: F401  (fixtures)
     pg_reused_database,
     postgres_server,
 )
+from tests.fakes.scheduled_post import clock, posts  # noqa: F401  (fixtures)
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT / "tests" / "fixtures"
@@ -57,6 +64,25 @@ def corpus_path() -> Path:
     if not CORPUS.exists():
         pytest.skip("../shared/data corpus is absent (run beside ../shared for this test)")
     return CORPUS
+
+
+def refusal(text: str) -> UserInputError:
+    """The error `parse_command` refuses `text` with (the test fails if it is accepted)."""
+    with pytest.raises(UserInputError) as caught:
+        parse_command(text)
+    return caught.value
+
+
+@pytest.fixture
+def cli_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """For tests that call `paperboy.cli.main` in-process: the working directory is the
+    empty `tmp_path`, and the httpx logger is left as found (main() quietens it for the
+    process; later tests must not inherit that)."""
+    monkeypatch.chdir(tmp_path)
+    logger = logging.getLogger("httpx")
+    level = logger.level
+    yield tmp_path
+    logger.setLevel(level)
 
 
 StartScheduler = Callable[..., Awaitable[DailyScheduler]]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from bench._proxy import RoundRobinProxy
-from tests.fakes.fleet import free_port
+from tests.fakes.ports import free_port
 
 
 async def _echo_server(name: bytes) -> asyncio.Server:

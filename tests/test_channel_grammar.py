@@ -10,6 +10,7 @@ import pytest
 from bot.channel_grammar import SETTINGS_SYNTAX, ChannelChange, Subscribe, Unsubscribe
 from bot.commands import Settings, build_settings, build_subscribe, parse_command
 from bot.errors import UserInputError
+from tests.conftest import refusal
 
 WEEK = ("mon", "tue", "wed", "thu", "fri")
 
@@ -18,12 +19,6 @@ def change(text: str) -> ChannelChange:
     command = parse_command(f"settings {text}")
     assert isinstance(command, Settings) and command.change is not None
     return command.change
-
-
-def refusal(text: str) -> UserInputError:
-    with pytest.raises(UserInputError) as caught:
-        parse_command(text)
-    return caught.value
 
 
 # --- subscribe ---------------------------------------------------------------------------------

@@ -8,8 +8,6 @@ directory, so no ./config.toml of the developer's is read.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,18 +17,7 @@ from paperboy.cli import main
 TOKEN = "xoxb-2026061200-0123456789-scenarioSecretValue"
 
 
-@pytest.fixture(autouse=True)
-def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def _keep_httpx_log_level() -> Iterator[None]:
-    # main() quietens the httpx logger for the process; later tests must not inherit that.
-    logger = logging.getLogger("httpx")
-    level = logger.level
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures("cli_workdir")
 
 
 def _write_config(tmp_path: Path, text: str) -> Path:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,13 +21,7 @@ from paperboy.cli import main
 SLACK_CHANNEL = '[[channels]]\nname = "papers"\nplatform = "slack"\nid = "C0123456789"\n'
 
 
-@pytest.fixture(autouse=True)
-def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    logger = logging.getLogger("httpx")
-    level = logger.level
-    yield
-    logger.setLevel(level)  # main() quietens httpx for the process
+pytestmark = pytest.mark.usefixtures("cli_workdir")
 
 
 def _config(tmp_path: Path, channels: str) -> str:

@@ -25,6 +25,7 @@ from bot.commands import (
     parse_command,
 )
 from bot.errors import InvalidPaperId, UnknownCommand, UserInputError
+from tests.conftest import refusal
 
 # --- every subcommand ------------------------------------------------------------------
 
@@ -143,12 +144,6 @@ def test_search_for_a_slack_wrapped_link_searches_the_bare_url() -> None:
 # --- errors ----------------------------------------------------------------------------
 
 
-def _error(text: str) -> UserInputError:
-    with pytest.raises(UserInputError) as caught:
-        parse_command(text)
-    return caught.value
-
-
 @pytest.mark.parametrize(
     ("text", "error_type"),
     [
@@ -170,22 +165,22 @@ def _error(text: str) -> UserInputError:
     ],
 )
 def test_bad_input_raises_the_exact_error_class(text: str, error_type: type) -> None:
-    assert type(_error(text)) is error_type
+    assert type(refusal(text)) is error_type
 
 
 @pytest.mark.parametrize(
     "text", ["frobnicate", "save nope", "export pdf", "today now", "help a b"]
 )
 def test_every_error_carries_the_usage(text: str) -> None:
-    assert _error(text).usage == USAGE
+    assert refusal(text).usage == USAGE
 
 
 def test_unknown_command_names_the_word() -> None:
-    assert str(_error("frobnicate")) == "unknown command 'frobnicate'"
+    assert str(refusal("frobnicate")) == "unknown command 'frobnicate'"
 
 
 def test_unknown_command_close_to_a_real_one_suggests_it() -> None:
-    assert str(_error("serach diffusion")) == "unknown command 'serach' (did you mean 'search'?)"
+    assert str(refusal("serach diffusion")) == "unknown command 'serach' (did you mean 'search'?)"
 
 
 @pytest.mark.parametrize("text", ["search", "search    ", "search --share"])
@@ -206,26 +201,26 @@ def test_share_flag_given_twice_does_not_leak_into_the_query() -> None:
 
 
 def test_unknown_command_of_5000_characters_is_clipped() -> None:
-    assert len(str(_error("x" * 5000))) < 100
+    assert len(str(refusal("x" * 5000))) < 100
 
 
 def test_malformed_id_is_echoed_clipped() -> None:
-    assert "x" * 41 not in str(_error("save " + "x" * 300))
+    assert "x" * 41 not in str(refusal("save " + "x" * 300))
 
 
 def test_save_without_an_id_shows_an_example() -> None:
     expected = "save needs an arXiv id or link, e.g. /papers save 2406.12345"
-    assert str(_error("save")) == expected
+    assert str(refusal("save")) == expected
 
 
 def test_unknown_export_format_lists_the_formats() -> None:
     expected = "unknown export format 'pdf'; choose bibtex, markdown or csv"
-    assert str(_error("export pdf")) == expected
+    assert str(refusal("export pdf")) == expected
 
 
 def test_share_on_a_command_that_cannot_share_says_where_it_works() -> None:
     expected = "--share works with today, search, list and export, not with settings"
-    assert str(_error("settings --share")) == expected
+    assert str(refusal("settings --share")) == expected
 
 
 def test_a_shared_export_keeps_its_format() -> None:
@@ -233,7 +228,7 @@ def test_a_shared_export_keeps_its_format() -> None:
 
 
 def test_extra_arguments_are_named() -> None:
-    assert str(_error("today now")) == "today takes no arguments (got 'now')"
+    assert str(refusal("today now")) == "today takes no arguments (got 'now')"
 
 
 @pytest.mark.parametrize(
@@ -251,7 +246,7 @@ def test_extra_arguments_are_named() -> None:
     ],
 )
 def test_mention_syntax_in_bad_input_cannot_ping_anyone(text: str) -> None:
-    message = str(_error(text))
+    message = str(refusal(text))
     assert not any(char in message for char in "<>@")
 
 
@@ -260,13 +255,13 @@ def test_mention_syntax_in_bad_input_cannot_ping_anyone(text: str) -> None:
     ["frob\u202enicate", "save 2406\u200b.12345", "export bib\x1b[31mtex", "today \x07now"],
 )
 def test_error_messages_hold_no_control_or_invisible_characters(text: str) -> None:
-    message = str(_error(text))
+    message = str(refusal(text))
     assert not any(unicodedata.category(char).startswith("C") for char in message)
 
 
 @pytest.mark.parametrize("text", ["frobnicate", "save " + "x\n" * 100, "export a"])
 def test_error_messages_are_one_line(text: str) -> None:
-    assert "\n" not in str(_error(text))
+    assert "\n" not in str(refusal(text))
 
 
 # --- builders for Discord options ------------------------------------------------------

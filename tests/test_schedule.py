@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import WEEKDAYS, ChannelConfig
-from bot.models import ChatRef
 from bot.schedule import DailyScheduler, local_today, scheduled_at
 from bot.store import PostItem
 from bot.store.memory import MemoryStore
 from tests.conftest import StartScheduler
 from tests.fakes.clock import FakeClock
+from tests.fakes.scheduled_post import RecordingPost, where
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -36,44 +36,12 @@ VISION = ChannelConfig(
 TUESDAY = date(2026, 5, 12)
 
 
-class RecordingPost:
-    """A `post` that remembers each call and the clock's time; can fail its first calls."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.calls: list[tuple[str, date]] = []
-        self.times: dict[str, list[datetime]] = {}
-        self.failures = 0
-
-    async def __call__(self, channel: ChannelConfig, day: date) -> None:
-        self.calls.append((channel.name, day))
-        self.times.setdefault(channel.name, []).append(self.clock())
-        if self.failures:
-            self.failures -= 1
-            raise RuntimeError("Hugging Face answered 503")
-
-
 Start = Callable[..., Awaitable[DailyScheduler]]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 5, 11, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def posts(clock: FakeClock) -> RecordingPost:
-    return RecordingPost(clock)
 
 
 @pytest.fixture
 def store() -> MemoryStore:
     return MemoryStore()
-
-
-def where(channel: ChannelConfig) -> ChatRef:
-    """Where a connected adapter would say the channel lives."""
-    return ChatRef(channel.platform, channel.team or "T1", channel.id)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """A running scheduler takes channels added, rescheduled and removed (changes from chat).
 
 bot.schedule's `set_channel` / `remove_channel` on the real APScheduler with a hand-moved
-clock; `post` records its calls, as in tests/test_schedule.py.
+clock; `post` records its calls (tests/fakes/scheduled_post.py).
 """
 
 from __future__ import annotations
@@ -16,23 +16,13 @@ from bot.schedule import DailyScheduler
 from bot.store.memory import MemoryStore
 from tests.conftest import StartScheduler
 from tests.fakes.clock import FakeClock
-from tests.test_schedule import RecordingPost, where
+from tests.fakes.scheduled_post import RecordingPost, where
 
 MONDAY = date(2026, 5, 11)
 CHAT = ChannelConfig(name="slack:T1:C09", platform="slack", id="C09", time="13:00",
                      timezone="UTC", team="T1")
 CONFIGURED = ChannelConfig(name="papers", platform="slack", id="C01", time="14:00",
                            timezone="UTC")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 5, 11, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def posts(clock: FakeClock) -> RecordingPost:
-    return RecordingPost(clock)
 
 
 @pytest.fixture

@@ -7,29 +7,24 @@ from __future__ import annotations
 import pytest
 
 from paperboy.shared_rate import SharedBucket
+from tests.fakes.clock import MonotonicClock
 from tests.fakes.postgres import Database
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def _buckets(database: Database, clock: Clock, count: int = 2) -> list[SharedBucket]:
+async def _buckets(
+    database: Database, clock: MonotonicClock, count: int = 2
+) -> list[SharedBucket]:
     return [await SharedBucket.open(database.url, database.password, "discord", rate=10,
                                     burst=5, clock=clock) for _ in range(count)]
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MonotonicClock:
+    return MonotonicClock(1_000_000.0)
 
 
 async def test_two_processes_share_one_burst_then_one_rate(
-    pg_database: Database, clock: Clock
+    pg_database: Database, clock: MonotonicClock
 ) -> None:
     first, second = await _buckets(pg_database, clock)
     waits = [await (first if n % 2 else second).reserve() for n in range(9)]
@@ -38,7 +33,9 @@ async def test_two_processes_share_one_burst_then_one_rate(
     assert waits == pytest.approx([0, 0, 0, 0, 0, 0.1, 0.2, 0.3, 0.4])
 
 
-async def test_the_bucket_refills_with_time(pg_database: Database, clock: Clock) -> None:
+async def test_the_bucket_refills_with_time(
+    pg_database: Database, clock: MonotonicClock
+) -> None:
     [bucket] = await _buckets(pg_database, clock, 1)
     for _ in range(5):
         await bucket.reserve()
@@ -49,7 +46,7 @@ async def test_the_bucket_refills_with_time(pg_database: Database, clock: Clock)
 
 
 async def test_a_long_pause_refills_no_more_than_the_burst(
-    pg_database: Database, clock: Clock
+    pg_database: Database, clock: MonotonicClock
 ) -> None:
     [bucket] = await _buckets(pg_database, clock, 1)
     await bucket.reserve()
@@ -60,7 +57,7 @@ async def test_a_long_pause_refills_no_more_than_the_burst(
 
 
 async def test_waiting_sleeps_until_the_reserved_slot(pg_database: Database,
-                                                      clock: Clock) -> None:
+                                                      clock: MonotonicClock) -> None:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -75,7 +72,7 @@ async def test_waiting_sleeps_until_the_reserved_slot(pg_database: Database,
 
 
 async def test_replicas_opening_the_bucket_at_once_all_start(pg_database: Database,
-                                                             clock: Clock) -> None:
+                                                             clock: MonotonicClock) -> None:
     """The table is created once even when every replica starts in the same instant."""
     import asyncio
 

@@ -1,6 +1,6 @@
 """Specification of the TL;DR chain: HF summary, then an OpenAI-compatible LLM, then the
-offline extractive TL;DR — with the LLM faked at the HTTP boundary (httpx.MockTransport, and
-one real local aiohttp server), answering in the /v1/chat/completions shape."""
+offline extractive TL;DR — with the LLM faked at the HTTP boundary by a local server
+(tests/fakes/llm_server.py) answering in the /v1/chat/completions shape."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +18,8 @@ from bot.models import Paper, Summary
 from bot.store.memory import MemoryStore
 from bot.summaries import Summarizer, extractive_tldr, split_sentences
 from tests.conftest import corpus_path
-from tests.fakes.llm_server import COMPLETIONS, FakeOpenAI, completion
+from tests.fakes.llm_server import COMPLETIONS, FakeOpenAI
+from tests.fakes.refusing_port import refusing_url
 
 KEY = "sk-test-0123456789abcdef-secret"
 MODEL = "tiny-llm"
@@ -41,51 +42,24 @@ def _paper(arxiv_id: str = "2509.00001", *, abstract: str = ABSTRACT, **fields: 
     )
 
 
-class FakeLLM:
-    """An OpenAI-compatible endpoint behind httpx.MockTransport.
-
-    `answer` decides each reply from the request: a string (the content), an int (that
-    HTTP status), or an httpx.Response. `hold` makes requests wait until `release` is set;
-    `in_flight` / `max_in_flight` count concurrent requests; `hang` never answers.
-    """
-
-    def __init__(self, answer: Callable[[httpx.Request], object] | str = "MemoNav adds a "
-                 "memory module that lets web agents revisit pages.") -> None:
-        self.answer = answer
-        self.requests: list[httpx.Request] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.hold = False
-        self.release = asyncio.Event()
-        self.busy_at = 2
-        self.busy = asyncio.Event()  # set once `busy_at` requests are in flight together
-        self.hang = False
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self._handle))
-
-    async def _handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        if self.in_flight >= self.busy_at:
-            self.busy.set()
-        try:
-            if self.hang:
-                await asyncio.Event().wait()  # never answers; the caller's deadline ends it
-            if self.hold:
-                await self.release.wait()
-            reply = self.answer(request) if callable(self.answer) else self.answer
-        finally:
-            self.in_flight -= 1
-        if isinstance(reply, httpx.Response):
-            return reply
-        if isinstance(reply, int):
-            return httpx.Response(reply, json={"error": {"message": "injected"}})
-        return httpx.Response(200, json=completion(str(reply), MODEL))
+ANSWER = "MemoNav adds a memory module that lets web agents revisit pages."
+# Enough failures queued that every request of a test meets one: an upstream that stays down.
+ALWAYS = 100
 
 
-def _config(base_url: str = "http://llm.test/v1", **fields: object) -> SummariesConfig:
+def _llm(content: str = ANSWER) -> FakeOpenAI:
+    """The local fake LLM (not started yet) answering `content` to every request."""
+    return FakeOpenAI(content=content)
+
+
+def _failing(**failure: Any) -> FakeOpenAI:
+    """A fake LLM whose every answer is the given failure (see FakeServer.fail_next)."""
+    llm = _llm()
+    llm.fail_next(COMPLETIONS, times=ALWAYS, **failure)
+    return llm
+
+
+def _config(base_url: str, **fields: object) -> SummariesConfig:
     return SummariesConfig(base_url=base_url, model=MODEL, **fields)  # type: ignore[arg-type]
 
 
@@ -200,12 +174,11 @@ def test_extractive_on_real_abstracts_cuts_only_at_word_boundaries() -> None:
 
 
 async def test_hf_ai_summary_is_used_first_without_calling_the_llm() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        summarizer = Summarizer(MemoryStore(), _config(), http=http, api_key=KEY)
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        summarizer = Summarizer(MemoryStore(), _config(llm.v1), http=http, api_key=KEY)
         result = await summarizer.summarize([_paper(ai_summary="HF says: memory for agents.")])
     assert result["2509.00001"] == Summary("HF says: memory for agents.", "huggingface")
-    assert fake.requests == []
+    assert llm.total_requests == 0
 
 
 async def test_hf_ai_summary_is_trimmed_to_300_at_a_word_boundary() -> None:
@@ -224,123 +197,126 @@ async def test_hf_ai_summary_is_not_cached() -> None:
 
 
 async def test_llm_summary_is_used_when_the_paper_has_no_ai_summary() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
-    assert result["2509.00001"] == Summary(
-        "MemoNav adds a memory module that lets web agents revisit pages.", "llm", MODEL)
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        result = await Summarizer(MemoryStore(), _config(llm.v1), http=http).summarize(
+            [_paper()])
+    assert result["2509.00001"] == Summary(ANSWER, "llm", MODEL)
 
 
 async def test_llm_request_names_the_model_and_sends_title_and_abstract() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
-    body = json.loads(fake.requests[0].content)
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        await Summarizer(MemoryStore(), _config(llm.v1), http=http).summarize([_paper()])
+    body = llm.bodies[0]
     assert body["model"] == MODEL
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert "In this paper, we propose MemoNav" in body["messages"][1]["content"]
 
 
-@pytest.mark.parametrize(
-    "base_url", ["http://llm.test", "http://llm.test/", "http://llm.test/v1", "http://llm.test/v1/"]
-)
-async def test_base_url_with_or_without_v1_reaches_chat_completions(base_url: str) -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        await Summarizer(MemoryStore(), _config(base_url), http=http).summarize([_paper()])
-    assert str(fake.requests[0].url) == "http://llm.test/v1/chat/completions"
+@pytest.mark.parametrize("root", ["", "/", "/v1", "/v1/"])
+async def test_base_url_with_or_without_v1_reaches_chat_completions(root: str) -> None:
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        config = _config(llm.base_url + root)
+        await Summarizer(MemoryStore(), config, http=http).summarize([_paper()])
+    assert llm.urls[0] == f"{llm.base_url}/v1/chat/completions"
 
 
 async def test_vendor_api_root_is_used_as_given() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        config = _config("http://llm.test/v1beta/openai")
+    async with FakeOpenAI(content=ANSWER, api_root="/v1beta/openai") as llm, \
+            httpx.AsyncClient() as http:
+        config = _config(f"{llm.base_url}/v1beta/openai")
         await Summarizer(MemoryStore(), config, http=http).summarize([_paper()])
-    assert str(fake.requests[0].url) == "http://llm.test/v1beta/openai/chat/completions"
+    assert llm.urls[0] == f"{llm.base_url}/v1beta/openai/chat/completions"
+
+
+def _headers(llm: FakeOpenAI) -> dict[str, str]:
+    """The first request's headers, names lower-cased (HTTP names are case-blind)."""
+    return {name.lower(): value for name, value in llm.calls[0].headers.items()}
 
 
 async def test_authorization_header_carries_the_key() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        await Summarizer(MemoryStore(), _config(), http=http, api_key=KEY).summarize([_paper()])
-    assert fake.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        await Summarizer(MemoryStore(), _config(llm.v1), http=http, api_key=KEY).summarize(
+            [_paper()])
+    assert _headers(llm)["authorization"] == f"Bearer {KEY}"
 
 
 async def test_no_authorization_header_without_a_key() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
-    assert "authorization" not in fake.requests[0].headers
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        await Summarizer(MemoryStore(), _config(llm.v1), http=http).summarize([_paper()])
+    assert "authorization" not in _headers(llm)
 
 
 async def test_llm_summary_is_cached_so_a_second_call_sends_nothing() -> None:
-    fake = FakeLLM()
     store = MemoryStore()
-    async with fake.client() as http:
-        summarizer = Summarizer(store, _config(), http=http)
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        summarizer = Summarizer(store, _config(llm.v1), http=http)
         await summarizer.summarize([_paper()])
         await summarizer.summarize([_paper()])
-    assert len(fake.requests) == 1
+    assert llm.completions == 1
     assert summarizer.llm_calls == 1
     assert summarizer.cache_hits == 1
 
 
 async def test_llm_cache_outlives_the_summarizer_instance() -> None:
-    fake = FakeLLM()
     store = MemoryStore()
-    async with fake.client() as http:
-        await Summarizer(store, _config(), http=http).summarize([_paper()])
-        again = Summarizer(store, _config(), http=http)
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        await Summarizer(store, _config(llm.v1), http=http).summarize([_paper()])
+        again = Summarizer(store, _config(llm.v1), http=http)
         result = await again.summarize([_paper()])
-    assert len(fake.requests) == 1
+    assert llm.completions == 1
     assert result["2509.00001"].source == "llm"
 
 
 async def test_llm_cache_is_per_model() -> None:
-    fake = FakeLLM()
     store = MemoryStore()
-    async with fake.client() as http:
-        await Summarizer(store, _config(), http=http).summarize([_paper()])
-        other = SummariesConfig(base_url="http://llm.test/v1", model="bigger-llm")
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        await Summarizer(store, _config(llm.v1), http=http).summarize([_paper()])
+        other = SummariesConfig(base_url=llm.v1, model="bigger-llm")
         await Summarizer(store, other, http=http).summarize([_paper()])
-    assert len(fake.requests) == 2
+    assert llm.completions == 2
 
 
 async def test_duplicate_papers_in_one_batch_are_summarised_once() -> None:
-    fake = FakeLLM()
-    async with fake.client() as http:
-        await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper(), _paper()])
-    assert len(fake.requests) == 1
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        await Summarizer(MemoryStore(), _config(llm.v1), http=http).summarize(
+            [_paper(), _paper()])
+    assert llm.completions == 1
+
+
+async def _summary_of_answer(content: str) -> str:
+    async with _llm(content) as llm, httpx.AsyncClient() as http:
+        result = await Summarizer(MemoryStore(), _config(llm.v1), http=http).summarize(
+            [_paper()])
+    return result["2509.00001"].text
 
 
 async def test_quotes_markdown_and_labels_are_stripped_from_the_answer() -> None:
-    fake = FakeLLM('TL;DR: "**MemoNav** lets web agents revisit pages."')
-    async with fake.client() as http:
-        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
-    assert result["2509.00001"].text == "MemoNav lets web agents revisit pages."
+    text = await _summary_of_answer('TL;DR: "**MemoNav** lets web agents revisit pages."')
+    assert text == "MemoNav lets web agents revisit pages."
 
 
 async def test_reasoning_scratchpad_is_dropped_from_the_answer() -> None:
-    fake = FakeLLM("<think>The user wants a TL;DR.</think>\nMemoNav lets agents revisit pages.")
-    async with fake.client() as http:
-        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
-    assert result["2509.00001"].text == "MemoNav lets agents revisit pages."
+    text = await _summary_of_answer(
+        "<think>The user wants a TL;DR.</think>\nMemoNav lets agents revisit pages.")
+    assert text == "MemoNav lets agents revisit pages."
 
 
 async def test_long_llm_answer_is_trimmed_to_300() -> None:
-    fake = FakeLLM("MemoNav " + "helps agents " * 40)
-    async with fake.client() as http:
-        result = await Summarizer(MemoryStore(), _config(), http=http).summarize([_paper()])
-    assert len(result["2509.00001"].text) <= 300
+    text = await _summary_of_answer("MemoNav " + "helps agents " * 40)
+    assert len(text) <= 300
 
 
 # --- LLM failures fall back to extractive ---------------------------------------------------
 
 
-async def _summarize_with(fake: FakeLLM, **config: object) -> tuple[Summary, MemoryStore]:
+async def _summarize_with(
+    llm: FakeOpenAI, *, base_url: str | None = None, api_key: str = KEY, **config: object
+) -> tuple[Summary, MemoryStore]:
+    """Start `llm`, summarise one paper through it (or through `base_url`), stop it."""
     store = MemoryStore()
-    async with fake.client() as http:
-        summarizer = Summarizer(store, _config(**config), http=http, api_key=KEY)
+    async with llm, httpx.AsyncClient() as http:
+        settings = _config(base_url or llm.v1, **config)
+        summarizer = Summarizer(store, settings, http=http, api_key=api_key)
         result = await summarizer.summarize([_paper()])
     return result["2509.00001"], store
 
@@ -349,39 +325,38 @@ EXTRACTIVE = Summary(extractive_tldr(_paper()), "extractive")
 
 
 async def test_http_500_falls_back_to_extractive() -> None:
-    summary, _ = await _summarize_with(FakeLLM(lambda request: 500))
+    summary, _ = await _summarize_with(_failing(status=500))
     assert summary == EXTRACTIVE
 
 
 async def test_answer_with_a_link_falls_back_to_extractive() -> None:
-    summary, _ = await _summarize_with(FakeLLM("MemoNav, see https://evil.example/x for code."))
+    summary, _ = await _summarize_with(_llm("MemoNav, see https://evil.example/x for code."))
     assert summary == EXTRACTIVE
 
 
 async def test_answer_with_a_number_not_in_the_abstract_falls_back_to_extractive() -> None:
-    summary, _ = await _summarize_with(FakeLLM("MemoNav improves agents by 40 points."))
+    summary, _ = await _summarize_with(_llm("MemoNav improves agents by 40 points."))
     assert summary == EXTRACTIVE
 
 
 async def test_answer_with_numbers_from_the_abstract_is_kept() -> None:
-    summary, _ = await _summarize_with(FakeLLM("MemoNav gains 8.5 points on 12 benchmarks."))
+    summary, _ = await _summarize_with(_llm("MemoNav gains 8.5 points on 12 benchmarks."))
     assert summary.source == "llm"
 
 
 async def test_empty_answer_falls_back_to_extractive() -> None:
-    summary, _ = await _summarize_with(FakeLLM('  ""  '))
+    summary, _ = await _summarize_with(_llm('  ""  '))
     assert summary == EXTRACTIVE
 
 
 async def test_answer_that_is_not_json_falls_back_to_extractive() -> None:
-    fake = FakeLLM(lambda request: httpx.Response(200, text="<html>502 Bad Gateway</html>"))
-    summary, _ = await _summarize_with(fake)
+    summary, _ = await _summarize_with(_failing(status=200, body="<html>502 Bad Gateway</html>"))
     assert summary == EXTRACTIVE
 
 
 async def test_answer_without_choices_falls_back_to_extractive() -> None:
-    fake = FakeLLM(lambda request: httpx.Response(200, json={"error": "overloaded"}))
-    summary, _ = await _summarize_with(fake)
+    llm = _failing(status=200, body='{"error": "overloaded"}', content_type="application/json")
+    summary, _ = await _summarize_with(llm)
     assert summary == EXTRACTIVE
 
 
@@ -391,32 +366,29 @@ GUARD = 5.0
 
 
 async def test_slow_llm_falls_back_to_extractive() -> None:
-    fake = FakeLLM()
-    fake.hang = True
     async with asyncio.timeout(GUARD):
-        summary, _ = await _summarize_with(fake, timeout=0.1)
+        summary, _ = await _summarize_with(_failing(hang=True), timeout=0.1)
     assert summary == EXTRACTIVE
 
 
-async def _five_papers_behind_one_hanging_slot() -> tuple[FakeLLM, dict[str, Summary]]:
-    fake = FakeLLM()
-    fake.hang = True
+async def _five_papers_behind_one_hanging_slot() -> tuple[int, dict[str, Summary]]:
+    """The LLM requests the post sent, and its summaries."""
     papers = [_paper(f"2509.0000{i}") for i in range(5)]
-    async with fake.client() as http, asyncio.timeout(GUARD):
-        config = _config(timeout=60, wait=0.1, concurrency=1)
+    async with _failing(hang=True) as llm, httpx.AsyncClient() as http, \
+            asyncio.timeout(GUARD):
+        config = _config(llm.v1, timeout=60, wait=0.1, concurrency=1)
         summarizer = Summarizer(MemoryStore(), config, http=http)
         result = await summarizer.summarize(papers)
-        requests = len(fake.requests)
+        requests = llm.completions  # as the post left them
         await summarizer.aclose()
-    fake.requests = fake.requests[:requests]  # as the post left them
-    return fake, result
+    return requests, result
 
 
 async def test_the_post_waits_no_longer_than_its_wait_whatever_the_timeout() -> None:
     # The four papers queued behind the hanging one never got a slot before the post's
     # wait ended: the LLM was asked once, and the post did not wait 5 × 60 s.
-    fake, _ = await _five_papers_behind_one_hanging_slot()
-    assert len(fake.requests) == 1
+    requests, _ = await _five_papers_behind_one_hanging_slot()
+    assert requests == 1
 
 
 async def test_papers_past_the_wait_all_get_the_extractive_tldr() -> None:
@@ -426,33 +398,30 @@ async def test_papers_past_the_wait_all_get_the_extractive_tldr() -> None:
 
 async def test_each_paper_has_its_own_timeout() -> None:
     # A hanging request costs one timeout, then the next paper gets the slot and its own.
-    fake = FakeLLM()
-    fake.hang = True
     papers = [_paper(f"2509.0000{i}") for i in range(3)]
-    async with fake.client() as http, asyncio.timeout(GUARD):
-        summarizer = Summarizer(MemoryStore(), _config(timeout=0.1, wait=3, concurrency=1),
-                                http=http)
-        result = await summarizer.summarize(papers)
-    assert len(fake.requests) == 3
+    async with _failing(hang=True) as llm, httpx.AsyncClient() as http, \
+            asyncio.timeout(GUARD):
+        config = _config(llm.v1, timeout=0.1, wait=3, concurrency=1)
+        result = await Summarizer(MemoryStore(), config, http=http).summarize(papers)
+    assert llm.completions == 3
     assert {s.source for s in result.values()} == {"extractive"}
 
 
 async def test_an_answer_after_the_wait_is_cached_for_the_next_post() -> None:
-    fake = FakeLLM()
-    fake.hold = True
     store = MemoryStore()
-    async with fake.client() as http, asyncio.timeout(GUARD):
-        summarizer = Summarizer(store, _config(wait=0.05), http=http)
+    async with _llm() as llm, httpx.AsyncClient() as http, asyncio.timeout(GUARD):
+        llm.hold()
+        summarizer = Summarizer(store, _config(llm.v1, wait=0.05), http=http)
         first = await summarizer.summarize([_paper()])
-        fake.release.set()
+        llm.release()
         await summarizer.idle()
         second = await summarizer.summarize([_paper()])
     assert (first["2509.00001"].source, second["2509.00001"].source) == ("extractive", "llm")
-    assert len(fake.requests) == 1
+    assert llm.completions == 1
 
 
 async def test_a_failed_llm_call_is_not_cached() -> None:
-    _, store = await _summarize_with(FakeLLM(lambda request: 500))
+    _, store = await _summarize_with(_failing(status=500))
     cached = await store.get_summaries(["2509.00001"], "llm", MODEL)
     extractive = await store.get_summaries(["2509.00001"], "extractive", None)
     assert cached == {}
@@ -460,20 +429,19 @@ async def test_a_failed_llm_call_is_not_cached() -> None:
 
 
 async def test_after_a_failure_the_next_run_asks_the_llm_again() -> None:
-    replies = iter([500, "MemoNav lets agents revisit pages."])
-    fake = FakeLLM(lambda request: next(replies))
     store = MemoryStore()
-    async with fake.client() as http:
-        summarizer = Summarizer(store, _config(), http=http)
+    async with _llm("MemoNav lets agents revisit pages.") as llm, httpx.AsyncClient() as http:
+        llm.fail_next(COMPLETIONS, status=500)
+        summarizer = Summarizer(store, _config(llm.v1), http=http)
         await summarizer.summarize([_paper()])
         result = await summarizer.summarize([_paper()])
-    assert len(fake.requests) == 2
+    assert llm.completions == 2
     assert result["2509.00001"].source == "llm"
 
 
 async def test_llm_failure_logs_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="bot.summaries.chain")
-    await _summarize_with(FakeLLM(lambda request: 500))
+    await _summarize_with(_failing(status=500))
     assert [r.getMessage() for r in caplog.records] == [
         "LLM: 1 of 1 TL;DRs use the offline TL;DR (1 HTTP 500)"
     ]
@@ -481,37 +449,45 @@ async def test_llm_failure_logs_one_warning(caplog: pytest.LogCaptureFixture) ->
 
 async def test_the_key_never_appears_in_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    await _summarize_with(FakeLLM(lambda request: 401))
-    await _summarize_with(FakeLLM(lambda request: httpx.Response(200, text=KEY)))
+    await _summarize_with(_failing(status=401))
+    await _summarize_with(_failing(status=200, body=KEY))
     assert KEY not in caplog.text
 
 
 async def test_connection_error_falls_back_without_the_key_in_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def refuse(request: httpx.Request) -> object:
-        raise httpx.ConnectError(f"refused while sending {request.headers['authorization']}")
-
     caplog.set_level(logging.WARNING)
-    summary, _ = await _summarize_with(FakeLLM(refuse))
+    summary, _ = await _summarize_with(_llm(), base_url=refusing_url() + "/v1")
+    assert summary == EXTRACTIVE
+    assert KEY not in caplog.text
+
+
+async def test_an_error_quoting_the_key_falls_back_without_the_key_in_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A key read from a file with its newline is an illegal header value: httpx refuses to
+    # send it, with an error whose text quotes the header, key and all. (httpcore's own DEBUG
+    # trace quotes it too; at DEBUG only the formatter's masking of secrets stands between.)
+    caplog.set_level(logging.WARNING)
+    summary, _ = await _summarize_with(_llm(), api_key=KEY + "\n")
     assert summary == EXTRACTIVE
     assert KEY not in caplog.text
 
 
 async def test_concurrency_never_exceeds_the_configured_limit() -> None:
-    fake = FakeLLM()
-    fake.hold = True
     papers = [_paper(f"2509.0000{i}") for i in range(6)]
-    async with fake.client() as http:
-        summarizer = Summarizer(MemoryStore(), _config(concurrency=2), http=http)
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        llm.hold()
+        summarizer = Summarizer(MemoryStore(), _config(llm.v1, concurrency=2), http=http)
         task = asyncio.create_task(summarizer.summarize(papers))
-        await fake.busy.wait()
-        for _ in range(50):  # let any request that is not held back by the bound start
-            await asyncio.sleep(0)
-        fake.release.set()
+        await llm.busy.wait()
+        # Time for any request the bound does not hold back to reach the server.
+        await asyncio.sleep(0.2)
+        llm.release()
         await task
-    assert fake.max_in_flight == 2
-    assert len(fake.requests) == 6
+    assert llm.max_in_flight == 2
+    assert llm.completions == 6
 
 
 # --- step 3 on its own, and the store --------------------------------------------------------
@@ -536,9 +512,8 @@ async def test_cached_extractive_counts_as_a_cache_hit() -> None:
 async def test_readonly_store_is_not_written_and_summaries_still_come_back() -> None:
     store = MemoryStore()
     store.readonly = True
-    fake = FakeLLM()
-    async with fake.client() as http:
-        result = await Summarizer(store, _config(), http=http).summarize([_paper()])
+    async with _llm() as llm, httpx.AsyncClient() as http:
+        result = await Summarizer(store, _config(llm.v1), http=http).summarize([_paper()])
     cached = await store.get_summaries(["2509.00001"], "llm", MODEL)
     assert result["2509.00001"].source == "llm"
     assert cached == {}

@@ -26,9 +26,7 @@ from tests.fakes.hf_server import FakeHuggingFace
 EXPECTED_PERMISSIONS = 1024 | 2048 | 16384 | 65536 | 64  # view, send, embed, history, react
 
 
-@pytest.fixture(autouse=True)
-def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("cli_workdir")
 
 
 async def _paperboy(*args: str) -> int:

@@ -20,7 +20,8 @@ Common API (every fake):
     server.calls                                [Call(path, query, headers)] in arrival order
     server.fail_next(path, status=..., ...)     the next request(s) to `path` ("*" = any) fail:
         status=429, retry_after=1          → 429 with Retry-After: 1
-        status=500 (the default)           → 500 with a JSON error body
+        status=500 (the default)           → 500 with a JSON error body in the upstream's shape
+                                             (`error_response`; Hugging Face's by default)
         body="<html>…</html>"              → that body (status 200 unless given), text/html
         truncate=True                      → the real answer cut in half
         hang=True                          → never answer while the server runs: the request
@@ -149,6 +150,10 @@ class FakeServer:
     ) -> None:
         await self.stop()
 
+    def error_response(self, status: int) -> web.Response:
+        """The JSON error an injected failure answers with, in this upstream's shape."""
+        return json_error(status, f"injected failure: HTTP {status}")
+
     def _next_failure(self, path: str) -> Failure | None:
         for key in (path, "*"):
             if self._failures[key]:
@@ -166,7 +171,7 @@ class FakeServer:
             if failure.hang:
                 await self._stopping.wait()
             if failure.replaces_answer:
-                return _failure_response(failure)
+                return _failure_response(failure, self.error_response)
             response = await handler(request)
             return _truncated(response) if failure.truncate else response
 
@@ -178,7 +183,9 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _failure_response(failure: Failure) -> web.Response:
+def _failure_response(
+    failure: Failure, error_response: Callable[[int], web.Response]
+) -> web.Response:
     headers = dict(failure.headers)
     if failure.retry_after is not None:
         headers["Retry-After"] = f"{failure.retry_after:g}"
@@ -196,8 +203,7 @@ def _failure_response(failure: Failure) -> web.Response:
             content_type=content_type,
             headers=headers,
         )
-    status = failure.status or 500
-    response = json_error(status, f"injected failure: HTTP {status}")
+    response = error_response(failure.status or 500)
     response.headers.update(headers)
     return response
 

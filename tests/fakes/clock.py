@@ -1,8 +1,13 @@
-"""A wall clock the test moves by hand: what the scheduler and the service read as "now".
+"""The test clocks: time the test moves, so nothing waits for real.
 
-Code under test takes a `clock()` returning an aware datetime (bot.schedule,
-bot.service); the test passes a `FakeClock` and sets `clock.now` to walk through a day,
-a DST change or a restart, without sleeping.
+`FakeClock` is a wall clock: code under test takes a `clock()` returning an aware datetime
+(bot.schedule, bot.service); the test sets `clock.now` to walk through a day, a DST change
+or a restart, without sleeping.
+
+`MonotonicClock` is a monotonic one (seconds as a float, what `time.monotonic` returns) for
+pacing and rate limits (bot.sources.arxiv, paperboy.shared_rate, the Slack pacer): pass
+`clock` as the clock and `clock.sleep` as the sleep; a sleep records its length in
+`clock.sleeps` and moves `clock.now` on by it, and the test may move `clock.now` itself.
 """
 
 from __future__ import annotations
@@ -22,4 +27,19 @@ class FakeClock:
         return self.now
 
 
-__all__ = ["FakeClock"]
+class MonotonicClock:
+    """Seconds since some start, moved by the test or by sleeping on `sleep`."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+__all__ = ["FakeClock", "MonotonicClock"]

@@ -38,6 +38,7 @@ from bot.models import ChatRef
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord, Guild
 from tests.fakes.hf_server import FakeHuggingFace, load_items
+from tests.fakes.ports import free_port
 from tests.fakes.postgres import Database
 from tests.fakes.slack_api import TEAM, FakeSlack
 
@@ -48,12 +49,6 @@ GUILD = 910000000000000001
 PICKS = 5  # the sample batch has five papers; the default profile picks all of them
 # A row of the posts table: (platform, team, channel, local day).
 OpenClaim = tuple[str, str, str, date]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -302,4 +297,4 @@ def utc_minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-__all__ = ["Fleet", "OpenClaim", "Replica", "claim_latencies", "free_port", "until", "utc_minute"]
+__all__ = ["Fleet", "OpenClaim", "Replica", "claim_latencies", "until", "utc_minute"]

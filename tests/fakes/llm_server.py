@@ -22,7 +22,12 @@ Like the small local models it stands in for (llama.cpp, Ollama serving a 1–3B
   model and ignores the field);
 - `refuse_params`: parameters it answers with 400 naming them, as some servers do for
   `max_tokens` or `temperature`.
-`bodies` keeps every request body it accepted (or refused for a parameter).
+- `api_root`: where it serves `<api_root>/chat/completions` ("/v1" by default; a vendor's
+  OpenAI-compatible root such as "/v1beta/openai" otherwise);
+- `hold()`: answers wait until `release()` (no real sleep); `in_flight` / `max_in_flight`
+  count requests being answered together and `busy` is set once `busy_at` of them are.
+`bodies` keeps every request body it accepted (or refused for a parameter), `urls` the full
+URL of every chat-completion request it was asked.
 
 Usage:
     async with FakeOpenAI() as llm:
@@ -104,9 +109,10 @@ class FakeOpenAI(FakeServer):
     def __init__(
         self, *, api_key: str | None = None, content: str | None = None, style: str = "plain",
         delay: float = 0.0, served_model: str | None = None,
-        refuse_params: Collection[str] = (),
+        refuse_params: Collection[str] = (), api_root: str = "/v1", busy_at: int = 2,
     ) -> None:
         super().__init__()
+        self.api_root = api_root.rstrip("/")
         self.api_key = api_key
         self.content = content
         self.style = style
@@ -114,20 +120,56 @@ class FakeOpenAI(FakeServer):
         self.served_model = served_model
         self.refuse_params = frozenset(refuse_params)
         self.bodies: list[dict[str, Any]] = []
+        self.urls: list[str] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.busy_at = busy_at
+        self.busy = asyncio.Event()
+        self._gate = asyncio.Event()
+        self._gate.set()
+
+    @property
+    def path(self) -> str:
+        """The chat-completions path it serves (COMPLETIONS unless `api_root` moved it)."""
+        return f"{self.api_root}/chat/completions"
 
     @property
     def completions(self) -> int:
-        return self.requests[COMPLETIONS]
+        return self.requests[self.path]
 
     @property
     def v1(self) -> str:
         """The URL to put in `[summaries] base_url`."""
-        return f"{self.base_url}/v1"
+        return f"{self.base_url}{self.api_root}"
+
+    def error_response(self, status: int) -> web.Response:
+        # Injected failures (fail_next) answer in OpenAI's error shape too.
+        return openai_error(status, f"injected failure: HTTP {status}")
+
+    def hold(self) -> None:
+        """Answers wait from now on until `release()`."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let held answers (and later ones) go."""
+        self._gate.set()
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(COMPLETIONS, self._complete)]
+        return [web.post(self.path, self._complete)]
 
     async def _complete(self, request: web.Request) -> web.Response:
+        self.urls.append(str(request.url))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.in_flight >= self.busy_at:
+            self.busy.set()
+        try:
+            await self._gate.wait()  # a held answer; a client that gives up cancels this
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return openai_error(401, "Incorrect API key provided.", "invalid_api_key")
         try:

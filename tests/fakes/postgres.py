@@ -26,7 +26,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -39,6 +38,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 import pytest
 import pytest_asyncio
+
+from tests.fakes.ports import free_port
 
 ENV_URL = "PAPERBOY_TEST_DATABASE_URL"
 # Read once at import: the per-test environment cleaning removes PAPERBOY_* variables.
@@ -121,12 +122,6 @@ def _unprivileged_user() -> str:
     return "paperboy-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class LocalServer:
     """A PostgreSQL server started from `bin_dir` in a temporary directory."""
 
@@ -135,7 +130,7 @@ class LocalServer:
         self.source = source
         self.root = Path(tempfile.mkdtemp(prefix="paperboy-pg-"))
         self.password = secrets.token_urlsafe(16)
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._as_user: str | None = _unprivileged_user() if os.geteuid() == 0 else None
 

@@ -108,6 +108,11 @@ class FakeSlack(FakeServer):
         """The channel's messages, oldest first."""
         return list(self.history[channel])
 
+    def posted_keys(self, channel: str) -> list[str]:
+        """The item key (`header` or an arXiv id) each of the channel's messages carries in
+        its metadata, oldest first: how a test counts what a post sent."""
+        return [m["metadata"]["event_payload"]["key"] for m in self.history[channel]]
+
     def add_message(self, channel: str, message: Message) -> Message:
         """Put a message in a channel's history as if someone had posted it."""
         message = {"ts": self._next_ts(), **message}

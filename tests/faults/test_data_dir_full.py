@@ -89,7 +89,7 @@ async def morning(
             await record.close()
         broken = _store_files_parse(data)
     await old_store.close()
-    sent = Counter(m["metadata"]["event_payload"]["key"] for m in fake_slack.posted(CHANNEL.id))
+    sent = Counter(fake_slack.posted_keys(CHANNEL.id))
     return Morning(failed, posted_while_full, data, broken, post, sent, bot.said(ADMIN.id))
 
 

@@ -69,10 +69,6 @@ async def stormy(
         await bot.stop()
 
 
-def _sent(bot: ScheduledBot, channel: ChannelConfig) -> Counter[str]:
-    return Counter(m["metadata"]["event_payload"]["key"] for m in bot.fake.posted(channel.id))
-
-
 async def _recorded(services: Services, channel: ChannelConfig) -> Counter[str]:
     record = await services.store.get_post(ChatRef("slack", TEAM, channel.id), DAY)
     assert record is not None and record.status == "posted"
@@ -80,21 +76,21 @@ async def _recorded(services: Services, channel: ChannelConfig) -> Counter[str]:
 
 
 async def test_no_message_is_sent_twice(stormy: ScheduledBot) -> None:
-    assert [max(_sent(stormy, c).values()) for c in (PAPERS, LAB)] == [1, 1]
+    assert [max(Counter(stormy.fake.posted_keys(c.id)).values()) for c in (PAPERS, LAB)] == [1, 1]
 
 
 async def test_every_recorded_message_is_in_the_channel_and_nothing_else(
     stormy: ScheduledBot, services: Services
 ) -> None:
     for channel in (PAPERS, LAB):
-        assert _sent(stormy, channel) == await _recorded(services, channel)
+        assert Counter(stormy.fake.posted_keys(channel.id)) == await _recorded(services, channel)
 
 
 async def test_each_post_has_its_header_and_every_pick(
     stormy: ScheduledBot, services: Services
 ) -> None:
     for channel in (PAPERS, LAB):
-        keys = _sent(stormy, channel)
+        keys = Counter(stormy.fake.posted_keys(channel.id))
         assert "header" in keys and len(keys) == 1 + channel.top_n
 
 

@@ -51,12 +51,8 @@ async def morning(
     await bot.stop()
 
 
-def _keys(bot: ScheduledBot, channel: ChannelConfig) -> Counter[str]:
-    return Counter(m["metadata"]["event_payload"]["key"] for m in bot.fake.posted(channel.id))
-
-
 async def test_each_channel_gets_its_post_exactly_once(morning: ScheduledBot) -> None:
-    assert [_keys(morning, c) for c in (PAPERS, LAB)] == \
+    assert [Counter(morning.fake.posted_keys(c.id)) for c in (PAPERS, LAB)] == \
         [Counter(["header", *PICKS])] * 2
 
 

@@ -74,7 +74,7 @@ async def start(tmp_path: Path) -> asyncio.subprocess.Process:
 
 
 def keys(slack: FakeSlack, channel: str) -> list[str]:
-    return [m["metadata"]["event_payload"]["key"] for m in slack.posted(channel)]
+    return slack.posted_keys(channel)
 
 
 def landed(slack: FakeSlack) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,11 +17,13 @@ import pytest
 import stamina
 
 from bot.models import Paper
+from bot.search import INDEX_DIR
 from bot.search.index import PaperIndex
 from bot.sources.huggingface import HuggingFaceClient
 from bot.store.memory import MemoryStore
 from tests.conftest import corpus_path
 from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.refusing_port import refusing_url
 
 CORPUS_SLICE = 600
 
@@ -122,6 +125,24 @@ def _no_retry_waits() -> Iterator[None]:
 @pytest.fixture
 def store() -> MemoryStore:
     return MemoryStore()
+
+
+async def store_with_papers() -> MemoryStore:
+    """A store holding SMALL_SET, for the index to be built from."""
+    store = MemoryStore()
+    await store.put_papers(SMALL_SET)
+    return store
+
+
+def broken_copies(data_dir: Path) -> list[Path]:
+    """The damaged index directories set aside (renamed `.broken-*`) in `data_dir`."""
+    return list(data_dir.glob(f"{INDEX_DIR}.broken-*"))
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """An address on 127.0.0.1 where a connection is refused (tests/fakes/refusing_port.py)."""
+    return refusing_url()
 
 
 @pytest.fixture

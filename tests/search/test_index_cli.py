@@ -8,7 +8,6 @@ connections here (nothing listens on its port), so the answer is the local index
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,7 @@ import pytest
 from bot.search import INDEX_DIR
 from bot.store.tinydb import TinyDBStore
 from tests.scenarios.conftest import Run, config_text, run_paperboy
-from tests.search.conftest import DIT, SMALL_SET
-
-
-@pytest.fixture
-def refused_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+from tests.search.conftest import DIT, SMALL_SET, broken_copies
 
 
 @pytest.fixture
@@ -47,10 +38,6 @@ def _break_index(index_dir: Path) -> None:
     index_dir.mkdir()
     (index_dir / "meta.json").write_text('{"segments": [trunc')
     (index_dir / ".managed.json").write_bytes(b"")
-
-
-def broken_copies(data_dir: Path) -> list[Path]:
-    return list(data_dir.glob(f"{INDEX_DIR}.broken-*"))
 
 
 async def paperboy(tmp_path: Path, *args: str) -> Run:

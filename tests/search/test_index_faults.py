@@ -19,7 +19,7 @@ from bot.search.index import PaperIndex
 from bot.search.searcher import Searcher
 from bot.store.memory import MemoryStore
 from tests.search._mounts import fill, remount_readonly, tmpfs
-from tests.search.conftest import DIT, SMALL_SET, paper
+from tests.search.conftest import DIT, SMALL_SET, paper, store_with_papers
 
 WOMBAT = paper("2403.00001", "Wombat burrows as shelters")
 
@@ -28,12 +28,6 @@ WOMBAT = paper("2403.00001", "Wombat burrows as shelters")
 def disk(tmp_path: Path) -> Iterator[Path]:
     with tmpfs(tmp_path / "disk", size="4m") as mounted:
         yield mounted
-
-
-async def store_with_papers() -> MemoryStore:
-    store = MemoryStore()
-    await store.put_papers(SMALL_SET)
-    return store
 
 
 async def hit_ids(searcher: Searcher, text: str) -> list[str]:

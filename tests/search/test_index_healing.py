@@ -24,8 +24,7 @@ from bot.models import Paper
 from bot.search import INDEX_DIR, open_index
 from bot.search.index import MARKER_FILE, PaperIndex
 from bot.search.query import parse_query
-from bot.store.memory import MemoryStore
-from tests.search.conftest import DIT, SMALL_SET, paper
+from tests.search.conftest import DIT, SMALL_SET, broken_copies, paper, store_with_papers
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -72,16 +71,6 @@ def crash_while_creating(index_dir: Path, when: int) -> None:
     # strace ends as its tracee did: killed by SIGKILL (seen as -9, or 137 via a shell).
     if done.returncode not in (-9, 128 + 9):
         pytest.fail(f"the child was not killed (exit {done.returncode}): {done.stderr!r}")
-
-
-def broken_copies(data_dir: Path) -> list[Path]:
-    return list(data_dir.glob(f"{INDEX_DIR}.broken-*"))
-
-
-async def store_with_papers() -> MemoryStore:
-    store = MemoryStore()
-    await store.put_papers(SMALL_SET)
-    return store
 
 
 async def filled_index_dir(tmp_path: Path) -> Path:

@@ -8,7 +8,6 @@ accepts and hangs up without answering.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -30,14 +29,6 @@ def _policy_attempts() -> Iterator[None]:
     # No real backoff waits, but each policy's own attempt bound holds (cap=True).
     with stamina.set_testing(True, attempts=10, cap=True):
         yield
-
-
-@pytest.fixture
-def refused_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # closed again: connecting is refused
 
 
 @pytest_asyncio.fixture

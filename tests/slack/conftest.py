@@ -6,7 +6,8 @@ a `SlackAdapter` in HTTP mode listening on a free loopback port with its pacing 
 side is `SignedSlack`: it builds the payloads Slack sends (slash command, Events API,
 block_actions), signs them with `SignatureVerifier` exactly as Slack does, and POSTs them to
 the adapter. Replies are asserted where they land: the fake's `responses`, `ephemerals` and
-channel `history`.
+channel `history`. Socket Mode tests take `socket_adapter` (connected to the fake's WebSocket)
+and send slash commands as `command_payload(...)` envelopes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest_asyncio
@@ -140,6 +141,28 @@ class Running:
 async def fake_slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack(users=USERS) as fake:
         yield fake
+
+
+@pytest_asyncio.fixture
+async def socket_adapter(
+    services: Services, fake_slack: FakeSlack
+) -> AsyncIterator[SlackAdapter]:
+    """The adapter in Socket Mode, connected to the fake's WebSocket and running."""
+    config = SlackConfig(mode="socket", api_url=fake_slack.api_url)
+    adapter = SlackAdapter(services.make(), config, bot_token="xoxb-test-token",
+                           app_token="xapp-test-token", pacer=Pacer(0))
+    await adapter.connect()
+    task = asyncio.ensure_future(adapter.run())
+    await fake_slack.wait_until(lambda: fake_slack.sockets_open == 1)
+    yield adapter
+    await adapter.close()
+    await task
+
+
+def command_payload(fake: FakeSlack, text: str) -> dict[str, str]:
+    """A slash command's form fields, as a Socket Mode envelope carries them."""
+    body = SignedSlack("", fake, None).command_body(text)  # type: ignore[arg-type]
+    return dict(parse_qsl(body))
 
 
 def make_adapter(service: Service, fake: FakeSlack, **settings: Any) -> SlackAdapter:

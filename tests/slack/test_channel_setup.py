@@ -24,11 +24,7 @@ from bot.service import Service
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.service.conftest import PICKS, Services
 
-from . import test_socket_mode
-from .conftest import USER, SignedSlack, make_adapter
-
-# Socket Mode's adapter (tests/slack/test_socket_mode.py), for the same commands over a socket.
-socket_adapter = test_socket_mode.socket_adapter
+from .conftest import USER, SignedSlack, command_payload, make_adapter
 
 NEW = "C0NEW"
 WHERE = ChatRef("slack", TEAM, NEW)
@@ -217,7 +213,7 @@ async def test_config_channel_settings_say_they_come_from_config(bot: Bot) -> No
 
 
 async def _over_socket(fake: FakeSlack, text: str, user: str) -> str:
-    payload = test_socket_mode._command_payload(fake, text)
+    payload = command_payload(fake, text)
     payload["user_id"] = user
     before = len(fake.responses)
     await fake.send_envelope("slash_commands", payload, f"env-{before}",

@@ -6,31 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
-import pytest_asyncio
 
-from adapters.slack.adapter import Pacer, SlackAdapter
-from bot.config import SlackConfig
+from adapters.slack.adapter import SlackAdapter
 from bot.errors import UpstreamError
 from tests.fakes.slack_api import FakeSlack
-from tests.service.conftest import CHANNEL, DAY, Services
-
-
-@pytest_asyncio.fixture
-async def socket_adapter(
-    services: Services, fake_slack: FakeSlack
-) -> AsyncIterator[SlackAdapter]:
-    config = SlackConfig(mode="socket", api_url=fake_slack.api_url)
-    adapter = SlackAdapter(services.make(CHANNEL), config, bot_token="xoxb-test-token",
-                           app_token="xapp-test-token", pacer=Pacer(0))
-    await adapter.connect()
-    task = asyncio.ensure_future(adapter.run())
-    await fake_slack.wait_until(lambda: fake_slack.sockets_open == 1)
-    yield adapter
-    await adapter.close()
-    await task
+from tests.service.conftest import CHANNEL, DAY
 
 
 async def until(predicate: Callable[[], bool], within: float = 10.0) -> None:

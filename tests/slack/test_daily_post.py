@@ -16,6 +16,7 @@ from adapters.slack.adapter import METADATA_TYPE, Pacer, SlackAdapter
 from bot.config import SlackConfig
 from bot.errors import UpstreamError
 from bot.events import Identity, Outgoing
+from tests.fakes.clock import MonotonicClock
 from tests.fakes.refusing_port import refusing_url
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack
 from tests.service.conftest import CHANNEL, DAY, PICKS, WHERE, Services
@@ -171,18 +172,12 @@ async def test_a_message_whose_answer_was_lost_is_not_sent_again(
 
 
 async def test_messages_to_one_channel_are_paced() -> None:
-    now = [100.0]
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
-    pacer = Pacer(1.0, clock=lambda: now[0], sleep=sleep)
+    clock = MonotonicClock(100.0)
+    pacer = Pacer(1.0, clock=clock, sleep=clock.sleep)
     await pacer.wait("C1")
-    now[0] += 0.25
+    clock.now += 0.25
     await pacer.wait("C1")
-    assert waits == [0.75]
+    assert clock.sleeps == [0.75]
 
 
 async def test_pacing_is_per_channel() -> None:

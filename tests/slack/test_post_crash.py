@@ -16,11 +16,9 @@ import json
 import re
 import shutil
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.kill_points import unproven_kills
@@ -38,30 +36,24 @@ _CALL = re.compile(r"^\d+\s+(?P<call>\w+)\(")
 CHILD_TIMEOUT = 90.0
 
 
-@pytest_asyncio.fixture
-async def hf(sample_items: list[dict[str, object]]) -> AsyncIterator[FakeHuggingFace]:
-    async with FakeHuggingFace(batches={DAY: sample_items}) as server:
-        yield server
-
-
-async def _prepare(workdir: Path, hf: FakeHuggingFace, slack: FakeSlack,
+async def _prepare(workdir: Path, hf_fake: FakeHuggingFace, slack: FakeSlack,
                    template: Path) -> None:
     """A data directory whose search index exists, as on any bot that ran before (a copy
     of `template`'s, made once): the kill points under test are the post's own writes."""
     workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a test's setup
     extra = f"\n[slack]\napi_url = {json.dumps(slack.api_url)}\n"
     config = workdir / "config.toml"
-    config.write_text(config_text(hf_url=hf.base_url, data_dir=workdir / "data",
+    config.write_text(config_text(hf_url=hf_fake.base_url, data_dir=workdir / "data",
                                   channels=CHANNEL, extra=extra))
     if not (template / "data").exists():
-        await _prepare_template(template, hf, slack)
+        await _prepare_template(template, hf_fake, slack)
     shutil.copytree(template / "data", workdir / "data")
 
 
-async def _prepare_template(template: Path, hf: FakeHuggingFace, slack: FakeSlack) -> None:
+async def _prepare_template(template: Path, hf_fake: FakeHuggingFace, slack: FakeSlack) -> None:
     template.mkdir(parents=True)  # noqa: ASYNC240 - a test's setup
     (template / "config.toml").write_text(config_text(
-        hf_url=hf.base_url, data_dir=template / "data", channels=CHANNEL))
+        hf_url=hf_fake.base_url, data_dir=template / "data", channels=CHANNEL))
     assert await _paperboy(template, "index", "rebuild") == 0
 
 
@@ -83,10 +75,10 @@ async def _paperboy(workdir: Path, *args: str, strace: tuple[str, ...] = ()) -> 
     return await asyncio.wait_for(process.wait(), CHILD_TIMEOUT)
 
 
-async def _durable_writes(workdir: Path, hf: FakeHuggingFace) -> list[tuple[str, int]]:
+async def _durable_writes(workdir: Path, hf_fake: FakeHuggingFace) -> list[tuple[str, int]]:
     trace = workdir / "trace.txt"
     async with FakeSlack() as slack:
-        await _prepare(workdir / "dry", hf, slack, workdir / "template")
+        await _prepare(workdir / "dry", hf_fake, slack, workdir / "template")
         status = await _post(workdir / "dry", "strace", "-f", "-qq", "-e",
                              f"trace={','.join(DURABLE)}", "-o", str(trace))
     assert status == 0, "the uninterrupted post must succeed"
@@ -106,9 +98,9 @@ def _landed(slack: FakeSlack) -> Counter[str]:
 
 @pytest.mark.timeout(900)  # about 20 runs of the command, each a few seconds
 async def test_every_message_lands_exactly_once_whatever_write_the_kill_hits(
-    tmp_path: Path, hf: FakeHuggingFace
+    tmp_path: Path, hf_fake: FakeHuggingFace
 ) -> None:
-    writes = await _durable_writes(tmp_path, hf)
+    writes = await _durable_writes(tmp_path, hf_fake)
     assert writes, "the dry run made no durable write: there is nothing to kill at"
     # A few kill points at a time: each run mostly waits on its own start-up.
     limit = asyncio.Semaphore(4)
@@ -116,7 +108,7 @@ async def test_every_message_lands_exactly_once_whatever_write_the_kill_hits(
     async def kill_at(call: str, n: int) -> tuple[str, int, int, dict[str, int]]:
         async with limit, FakeSlack() as slack:
             workdir = tmp_path / f"{call}-{n}"
-            await _prepare(workdir, hf, slack, tmp_path / "template")
+            await _prepare(workdir, hf_fake, slack, tmp_path / "template")
             died = await _post(workdir, "strace", "-f", "-qq", "-o", "/dev/null",
                                "-e", f"trace={call}",
                                "-e", f"inject={call}:signal=SIGKILL:when={n}")

@@ -7,39 +7,13 @@ acknowledged by its id; the work then happens as in HTTP mode.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
-from urllib.parse import parse_qsl
 
-import pytest_asyncio
-
-from adapters.slack.adapter import Pacer, SlackAdapter
-from bot.config import SlackConfig
+from adapters.slack.adapter import SlackAdapter
 from tests.fakes.slack_api import FakeSlack
 from tests.service.conftest import CHANNEL, DAY, PICKS, Services
 
-from .conftest import SignedSlack
-
-
-@pytest_asyncio.fixture
-async def socket_adapter(
-    services: Services, fake_slack: FakeSlack
-) -> AsyncIterator[SlackAdapter]:
-    config = SlackConfig(mode="socket", api_url=fake_slack.api_url)
-    adapter = SlackAdapter(services.make(), config, bot_token="xoxb-test-token",
-                           app_token="xapp-test-token", pacer=Pacer(0))
-    await adapter.connect()
-    task = asyncio.ensure_future(adapter.run())
-    await fake_slack.wait_until(lambda: fake_slack.sockets_open == 1)
-    yield adapter
-    await adapter.close()
-    await task
-
-
-def _command_payload(fake: FakeSlack, text: str) -> dict[str, str]:
-    body = SignedSlack("", fake, None).command_body(text)  # type: ignore[arg-type]
-    return dict(parse_qsl(body))
+from .conftest import SignedSlack, command_payload
 
 
 async def test_socket_mode_opens_its_connection_with_the_app_token(
@@ -52,7 +26,7 @@ async def test_socket_mode_opens_its_connection_with_the_app_token(
 async def test_slash_command_envelope_is_acknowledged_by_its_id(
     socket_adapter: SlackAdapter, fake_slack: FakeSlack
 ) -> None:
-    await fake_slack.send_envelope("slash_commands", _command_payload(fake_slack, "help"),
+    await fake_slack.send_envelope("slash_commands", command_payload(fake_slack, "help"),
                                    "env-1", accepts_response_payload=True)
     await fake_slack.wait_until(lambda: bool(fake_slack.acks))
     assert fake_slack.acks[0]["envelope_id"] == "env-1"
@@ -61,7 +35,7 @@ async def test_slash_command_envelope_is_acknowledged_by_its_id(
 async def test_slash_command_reply_reaches_the_response_url(
     socket_adapter: SlackAdapter, fake_slack: FakeSlack
 ) -> None:
-    await fake_slack.send_envelope("slash_commands", _command_payload(fake_slack, "help"),
+    await fake_slack.send_envelope("slash_commands", command_payload(fake_slack, "help"),
                                    "env-1", accepts_response_payload=True)
     await fake_slack.wait_until(lambda: bool(fake_slack.responses))
     assert "/papers search" in json.dumps(fake_slack.responses[0]["blocks"])

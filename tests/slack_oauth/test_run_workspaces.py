@@ -7,42 +7,34 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-import pytest_asyncio
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.hf_server import FakeHuggingFace
+from tests.fakes.ports import free_port
 from tests.fakes.postgres import Database
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_oauth import CLIENT_ID, CLIENT_SECRET
-from tests.scenarios.conftest import CHILD_TIMEOUT, DAY, PAPERBOY, child_environment, config_text
+from tests.scenarios.conftest import CHILD_TIMEOUT, PAPERBOY, child_environment, config_text
 
 from .conftest import LAB, SECRET
 
 
-@pytest_asyncio.fixture
-async def hf(sample_items: list[dict[str, object]]) -> AsyncIterator[FakeHuggingFace]:
-    async with FakeHuggingFace(batches={DAY: sample_items}) as server:
-        yield server
-
-
 async def test_run_installs_a_workspace_and_answers_its_commands(
-    tmp_path: Path, hf: FakeHuggingFace, pg_database: Database
+    tmp_path: Path, hf_fake: FakeHuggingFace, pg_database: Database
 ) -> None:
-    port = _free_port()
+    port = free_port()
     async with FakeSlack() as fake:
         fake.oauth.add_workspace(LAB, "lab")
         fake.oauth.installing = LAB
         fake.oauth.redirect_uri = f"http://127.0.0.1:{port}/slack/oauth_redirect"
         extra = (f'\n[slack]\nmode = "http"\nport = {port}\nclient_id = "{CLIENT_ID}"\n'
                  f"api_url = {json.dumps(fake.api_url)}\n")
-        config = config_text(hf_url=hf.base_url, data_dir=tmp_path / "data", extra=extra)
+        config = config_text(hf_url=hf_fake.base_url, data_dir=tmp_path / "data", extra=extra)
         config = config.replace("[storage]\n", f"[storage]\nurl = {json.dumps(pg_database.url)}\n")
         (tmp_path / "config.toml").write_text(config)
         process = await asyncio.create_subprocess_exec(
@@ -101,7 +93,3 @@ async def _until_listening(process: asyncio.subprocess.Process) -> bytes:
             return logged
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

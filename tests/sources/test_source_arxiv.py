@@ -19,6 +19,7 @@ from bot.sources.arxiv import ArxivClient, parse_api_entry, parse_feed, parse_li
 from bot.sources.http import make_client
 from tests.conftest import FIXTURES, shared_fixture
 from tests.fakes.arxiv_server import ATOM, FakeArxiv, entries_from_feed
+from tests.fakes.clock import MonotonicClock
 
 TWO = FIXTURES / "arxiv_api_query_id_list_two.xml"
 ERROR = FIXTURES / "arxiv_api_error_incorrect_id.xml"
@@ -27,23 +28,8 @@ EMPTY_LISTING = FIXTURES / "arxiv_rss_atom_empty.xml"
 QUERY = "/api/query"
 
 
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def _client(http: httpx.AsyncClient, server: FakeArxiv, **kwargs: object) -> ArxivClient:
-    clock = kwargs.pop("clock", None) or FakeClock()
+    clock = kwargs.pop("clock", None) or MonotonicClock()
     return ArxivClient(
         http, base_url=server.base_url, rss_url=server.base_url,
         clock=clock, sleep=clock.sleep, **kwargs,  # type: ignore[arg-type]
@@ -263,7 +249,7 @@ async def test_new_in_refuses_a_malformed_category(http: httpx.AsyncClient) -> N
 
 
 async def test_second_request_waits_the_minimum_interval(http: httpx.AsyncClient) -> None:
-    clock = FakeClock()
+    clock = MonotonicClock()
     async with _fake() as arxiv:
         client = _client(http, arxiv, clock=clock)
         await client.by_ids(["2406.12345"])
@@ -272,7 +258,7 @@ async def test_second_request_waits_the_minimum_interval(http: httpx.AsyncClient
 
 
 async def test_time_already_passed_counts_toward_the_interval(http: httpx.AsyncClient) -> None:
-    clock = FakeClock()
+    clock = MonotonicClock()
     async with _fake() as arxiv:
         client = _client(http, arxiv, clock=clock)
         await client.by_ids(["2406.12345"])
@@ -282,14 +268,14 @@ async def test_time_already_passed_counts_toward_the_interval(http: httpx.AsyncC
 
 
 async def test_first_request_does_not_wait(http: httpx.AsyncClient) -> None:
-    clock = FakeClock()
+    clock = MonotonicClock()
     async with _fake() as arxiv:
         await _client(http, arxiv, clock=clock).by_ids(["2406.12345"])
     assert clock.sleeps == []
 
 
 async def test_retries_are_spaced_too(http: httpx.AsyncClient) -> None:
-    clock = FakeClock()
+    clock = MonotonicClock()
     async with _fake() as arxiv:
         arxiv.fail_next(QUERY, status=503)
         await _client(http, arxiv, clock=clock).by_ids(["2406.12345"])
@@ -308,7 +294,7 @@ async def test_concurrent_calls_never_overlap_on_the_wire() -> None:
         in_flight -= 1
         return httpx.Response(200, content=EMPTY_LISTING.read_bytes())
 
-    clock = FakeClock()
+    clock = MonotonicClock()
     async with make_client(transport=httpx.MockTransport(handler)) as http:
         client = ArxivClient(http, rss_url="https://rss.test", clock=clock, sleep=clock.sleep)
         await asyncio.gather(*(client.new_in(["cs.CL"]) for _ in range(3)))

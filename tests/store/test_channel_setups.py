@@ -147,11 +147,6 @@ def test_json_form_ignores_unknown_keys_and_defaults_missing_ones() -> None:
 # --- TinyDB: a durable file beside the rest of the team state ----------------------------
 
 
-@pytest.fixture
-async def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
 async def test_tinydb_setup_survives_reopening(data_dir: Path) -> None:
     first = await TinyDBStore.open(data_dir)
     await first.put_channel_setup(setup())

@@ -33,11 +33,6 @@ async def hf() -> AsyncIterator[FakeHuggingFace]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def config(tmp_path: Path, data_dir: Path, hf: FakeHuggingFace) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(config_text(hf_url=hf.base_url, data_dir=data_dir, channels=CHANNEL))

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,18 +29,6 @@ from bot.store import DataDirReadOnly, PostItem
 from bot.store.tinydb import TinyDBStore
 
 from ._factories import CHANNEL, DAY, T0, paper, saver
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-async def writer(data_dir: Path) -> AsyncIterator[TinyDBStore]:
-    store = await TinyDBStore.open(data_dir)
-    yield store
-    await store.close()
 
 
 def _names(directory: Path) -> list[str]:

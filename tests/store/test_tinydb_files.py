@@ -32,11 +32,6 @@ HOLDER = Path(__file__).with_name("_holder.py")
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def existing_dir(data_dir: Path) -> Path:
     data_dir.mkdir()
     return data_dir
@@ -45,13 +40,6 @@ def existing_dir(data_dir: Path) -> Path:
 def _files(root: Path, pattern: str) -> list[str]:
     """The files under `root` matching `pattern`, as sorted relative paths."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob(pattern))
-
-
-@pytest.fixture
-async def writer(data_dir: Path) -> AsyncIterator[TinyDBStore]:
-    store = await TinyDBStore.open(data_dir)
-    yield store
-    await store.close()
 
 
 @asynccontextmanager
