@@ -7,9 +7,17 @@ take it: a connection there is refused, every time.
 
 from __future__ import annotations
 
+import atexit
 import socket
 
 _HELD: list[socket.socket] = []
+
+
+@atexit.register
+def _release() -> None:
+    # Closed here rather than by the garbage collector at exit, which warns about each one.
+    for holder in _HELD:
+        holder.close()
 
 
 def refusing_url() -> str:
