@@ -10,6 +10,7 @@ included. `services.reopen()` closes the store and opens it again, as a restarte
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -191,6 +192,15 @@ class Services:
         await self.store.close()
         self.store = await TinyDBStore.open(self.data_dir)
         return self.store
+
+
+def new_paper(template: Item, arxiv_id: str, title: str) -> Item:
+    """A Hugging Face item like `template` (same abstract) under another id and title: a
+    paper the similarity to saved papers will match."""
+    item = copy.deepcopy(template)
+    item["paper"].update(id=arxiv_id, title=title)
+    item["title"] = title
+    return item
 
 
 @pytest_asyncio.fixture

@@ -11,7 +11,6 @@ last section drives the real DailyScheduler with a hand-moved clock.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -40,6 +39,7 @@ from .conftest import (
     PublishFailed,
     RecordingPublisher,
     Services,
+    new_paper,
     post,
 )
 
@@ -59,13 +59,6 @@ async def record(services: Services, day: date = DAY, where: object = WHERE) -> 
     found = await services.store.get_post(where, day)  # type: ignore[arg-type]
     assert found is not None
     return found
-
-
-def new_paper(template: Item, arxiv_id: str, title: str) -> Item:
-    item = copy.deepcopy(template)
-    item["paper"].update(id=arxiv_id, title=title)
-    item["title"] = title
-    return item
 
 
 # --- one post -------------------------------------------------------------------------------

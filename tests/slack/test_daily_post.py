@@ -7,6 +7,7 @@ channel's history there is what Slack would show.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -17,11 +18,12 @@ from bot.config import SlackConfig
 from bot.errors import UpstreamError
 from bot.events import Identity, Outgoing
 from tests.fakes.clock import MonotonicClock
+from tests.fakes.hf_server import FakeHuggingFace
 from tests.fakes.refusing_port import refusing_url
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack
-from tests.service.conftest import CHANNEL, DAY, PICKS, WHERE, Services
+from tests.service.conftest import CHANNEL, DAY, PICKS, WHERE, Item, Services, new_paper
 
-from .conftest import Running
+from .conftest import USER, USERS, Running, start
 
 SINCE = datetime(2026, 6, 12, 7, 0, tzinfo=UTC)
 
@@ -221,3 +223,22 @@ async def test_unreachable_slack_at_connect_is_an_upstream_error(services: Servi
                            bot_token="xoxb-test-token", signing_secret="s")
     with pytest.raises(UpstreamError):
         await adapter.connect()
+
+
+async def test_a_savers_display_name_is_asked_of_slack_once_for_every_channel(
+    services: Services, fake_slack: FakeSlack, hf_fake: FakeHuggingFace,
+    sample_items: list[Item],
+) -> None:
+    # On the team's list: a paper with the first pick's abstract, so that pick names its saver.
+    hf_fake.add_paper(new_paper(sample_items[0], "2605.11111", "Earlier")["paper"])
+    other = replace(CHANNEL, name="reading", id="C0READING")
+    running = await start(services.make(CHANNEL, other), fake_slack)
+    try:
+        await running.adapter.service.save(WHERE, USER, "2605.11111")
+        for target in running.identity.targets([CHANNEL, other], running.adapter):
+            await running.adapter.service.poster.post(target, DAY)
+    finally:
+        await running.stop()
+    firsts = [fake_slack.posted(channel)[1] for channel in (CHANNEL.id, other.id)]
+    assert [USERS[USER] in str(message["blocks"]) for message in firsts] == [True, True]
+    assert fake_slack.requests["/api/users.info"] == 1

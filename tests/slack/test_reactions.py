@@ -97,6 +97,15 @@ async def test_pushpin_on_another_message_is_ignored(
     assert _told(posted) == ["U0MARK"]
 
 
+async def test_pushpin_in_another_channel_on_the_same_ts_is_ignored(
+    posted: Running, services: Services
+) -> None:
+    # A ts is unique only within its channel: the paper is found by channel and ts together.
+    await posted.slack.reaction(_paper_ts(posted), channel="C0ELSEWHERE")
+    await _mark(posted, _paper_ts(posted, 1))
+    assert (_told(posted), await _saved(services)) == (["U0MARK"], [PICKS[1]])
+
+
 async def test_pushpin_on_a_file_is_ignored(posted: Running) -> None:
     await posted.slack.reaction("", item_type="file")
     await _mark(posted, _paper_ts(posted, 1))
