@@ -28,13 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from bot.store.pg_import import ImportReport
+from bot.store.copying import (
+    CopyReport,
+    copy_channel_setups,
+    copy_claim,
+    copy_lists,
+    copy_meta,
+    copy_papers,
+    copy_summary,
+)
 from bot.store.postgres import PostgresStore
 from bot.store.tinydb import TinyDBStore
 
 
 @dataclass
-class ExportReport(ImportReport):
+class ExportReport(CopyReport):
     """What an export copied (`moved`) and found already there (`present`), by kind."""
 
     created: bool = False  # the data directory did not exist and was made
@@ -51,57 +59,25 @@ async def export_to_data_dir(source: PostgresStore, data_dir: Path) -> ExportRep
     report = ExportReport(created=not await asyncio.to_thread(data_dir.exists))
     target = await TinyDBStore.open(data_dir)
     try:
-        await _papers(source, target, report)
+        await copy_papers(source, target, report)
         for arxiv_id, summarizer, summary in await source.all_summaries():
-            there = await target.get_summaries([arxiv_id], summarizer, summary.model)
-            same = there.get(arxiv_id) == summary
-            if not same:
-                await target.put_summary(arxiv_id, summarizer, summary)
-            report.count("summaries", not same)
-        await _lists(source, target, report)
+            await copy_summary(target, arxiv_id, summarizer, summary, report)
+        await copy_lists(source, target, report)
         await _posts(source, target, report)
-        for setup in await source.channel_setups():
-            same = await target.get_channel_setup(setup.channel) == setup
-            if not same:
-                await target.put_channel_setup(setup)
-            report.count("channel setups", not same)
+        await copy_channel_setups(source, target, report)
         for key, value in (await source.all_meta()).items():
-            same = await target.get_meta(key) == value
-            if not same:
-                await target.set_meta(key, value)
-            report.count("meta values", not same)
+            await copy_meta(target, key, value, report)
     finally:
         await target.close()
     return report
 
 
-async def _papers(source: PostgresStore, target: TinyDBStore, report: ExportReport) -> None:
-    async for chunk in source.iter_papers(batch=1000):
-        known = await target.get_papers(p.arxiv_id for p in chunk)
-        new = [p for p in chunk if known.get(p.arxiv_id) != p]
-        await target.put_papers(new)
-        report.count("papers", True, len(new))
-        report.count("papers", False, len(chunk) - len(new))
-
-
-async def _lists(source: PostgresStore, target: TinyDBStore, report: ExportReport) -> None:
-    for platform, team in await source.known_teams():
-        for entry in await source.saved_papers(platform, team):
-            for saver in entry.savers:  # in saving order: the first keeps the snapshot
-                change = await target.save(platform, team, entry.paper, saver)
-                report.count("list saves", change.changed)
-
-
 async def _posts(source: PostgresStore, target: TinyDBStore, report: ExportReport) -> None:
     for record, released in await source.all_posts():
-        if released:
-            if record.items:  # a released claim that sent nothing leaves nothing to keep
-                report.count("released posts", await target.import_post(record, released=True))
-            continue
-        copied = await target.import_post(record)
-        report.count("daily posts", copied)
-        if copied:
-            report.count("post messages", True, len(record.items))
+        if not released:
+            await copy_claim(target, record, report)
+        elif record.items:  # a released claim that sent nothing leaves nothing to keep
+            report.count("released posts", await target.import_post(record, released=True))
 
 
 __all__ = ["ExportReport", "export_to_data_dir"]

@@ -18,7 +18,6 @@ Called by `paperboy db import`; tested in tests/store/test_pg_import.py.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,34 +27,24 @@ from bot.store import PostRecord
 from bot.store import _codec as codec
 from bot.store._files import read_json
 from bot.store._layout import unpart
+from bot.store.copying import (
+    CopyReport,
+    copy_channel_setups,
+    copy_claim,
+    copy_lists,
+    copy_meta,
+    copy_papers,
+    copy_summary,
+)
 from bot.store.postgres import PostgresStore
 from bot.store.tinydb import TinyDBStore
 
 
-@dataclass
-class ImportReport:
+class ImportReport(CopyReport):
     """What an import copied (`moved`) and found already there (`present`), by kind."""
 
-    moved: dict[str, int] = field(default_factory=dict)
-    present: dict[str, int] = field(default_factory=dict)
-    kinds: list[str] = field(default_factory=list)  # in the order first counted
-    # How lines() words it; `paperboy db export` says "exported" (bot.store.pg_export).
     done: ClassVar[str] = "imported"
     nothing: ClassVar[str] = "nothing to import: the data directory holds no state"
-
-    def count(self, kind: str, copied: bool, n: int = 1) -> None:
-        if n == 0:
-            return
-        target = self.moved if copied else self.present
-        target[kind] = target.get(kind, 0) + n
-        if kind not in self.kinds:
-            self.kinds.append(kind)
-
-    def lines(self) -> list[str]:
-        if not self.kinds:
-            return [self.nothing]
-        return [f"{kind}: {self.moved.get(kind, 0)} {self.done}, {self.present.get(kind, 0)} "
-                "already there" for kind in self.kinds]
 
 
 async def import_data_dir(data_dir: Path, target: PostgresStore) -> ImportReport:
@@ -63,47 +52,24 @@ async def import_data_dir(data_dir: Path, target: PostgresStore) -> ImportReport
     report = ImportReport()
     source = await TinyDBStore.open(data_dir)
     try:
-        await _papers(source, target, report)
+        await copy_papers(source, target, report)
         await _summaries(data_dir, target, report)
-        await _lists(source, target, report)
+        await copy_lists(source, target, report)
         await _posts(data_dir, target, report)
-        for setup in await source.channel_setups():
-            same = await target.get_channel_setup(setup.channel) == setup
-            if not same:
-                await target.put_channel_setup(setup)
-            report.count("channel setups", not same)
+        await copy_channel_setups(source, target, report)
         await _meta(data_dir, target, report)
     finally:
         await source.close()
     return report
 
 
-async def _papers(source: TinyDBStore, target: PostgresStore, report: ImportReport) -> None:
-    async for chunk in source.iter_papers(batch=1000):
-        known = await target.get_papers(p.arxiv_id for p in chunk)
-        new = [p for p in chunk if known.get(p.arxiv_id) != p]
-        await target.put_papers(new)
-        report.count("papers", True, len(new))
-        report.count("papers", False, len(chunk) - len(new))
-
-
 async def _summaries(data_dir: Path, target: PostgresStore, report: ImportReport) -> None:
     for path in sorted((data_dir / "summaries").glob("*.json")):
         for key, doc in ((read_json(path) or {}).get("summaries") or {}).items():
-            arxiv_id, summarizer, model = json.loads(key)
-            summary = codec.summary_from_dict(doc)
-            there = await target.get_summaries([arxiv_id], summarizer, model)
-            if there.get(arxiv_id) != summary:
-                await target.put_summary(arxiv_id, summarizer, summary)
-            report.count("summaries", there.get(arxiv_id) != summary)
-
-
-async def _lists(source: TinyDBStore, target: PostgresStore, report: ImportReport) -> None:
-    for platform, team in await source.known_teams():
-        for entry in await source.saved_papers(platform, team):
-            for saver in entry.savers:  # in saving order: the first keeps the snapshot
-                change = await target.save(platform, team, entry.paper, saver)
-                report.count("list saves", change.changed)
+            # The key's model is the summary's own (TinyDBStore keys it so).
+            arxiv_id, summarizer, _model = json.loads(key)
+            await copy_summary(target, arxiv_id, summarizer, codec.summary_from_dict(doc),
+                               report)
 
 
 async def _posts(data_dir: Path, target: PostgresStore, report: ImportReport) -> None:
@@ -118,11 +84,7 @@ async def _posts(data_dir: Path, target: PostgresStore, report: ImportReport) ->
                                                          for i in doc["items"]))
             report.count("released posts", await target.import_post(record, released=True))
         for doc in (tables.get("claims") or {}).values():
-            record = codec.post_from_dict(doc)
-            copied = await target.import_post(record)
-            report.count("daily posts", copied)
-            if copied:
-                report.count("post messages", True, len(record.items))
+            await copy_claim(target, codec.post_from_dict(doc), report)
 
 
 def _released_at(doc: dict[str, Any]) -> datetime:
@@ -132,10 +94,7 @@ def _released_at(doc: dict[str, Any]) -> datetime:
 
 async def _meta(data_dir: Path, target: PostgresStore, report: ImportReport) -> None:
     for key, doc in ((read_json(data_dir / "meta.json") or {}).get("meta") or {}).items():
-        same = await target.get_meta(key) == doc["value"]
-        if not same:
-            await target.set_meta(key, doc["value"])
-        report.count("meta values", not same)
+        await copy_meta(target, key, doc["value"], report)
 
 
 __all__ = ["ImportReport", "import_data_dir"]
