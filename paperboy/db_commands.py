@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.errors import ConfigError, StoreError
 from bot.runtime import database_password, open_postgres
+
+if TYPE_CHECKING:
+    from bot.store.postgres import PostgresStore  # asyncpg only when a URL is configured
 
 
 def _database_url(config: Config) -> str:
@@ -44,33 +50,35 @@ async def db_upgrade(config: Config) -> list[str]:
 async def db_import(config: Config, data_dir: Path) -> list[str]:
     """The lines `paperboy db import` prints."""
     from bot.store.pg_import import import_data_dir
-    from bot.store.postgres import PostgresStore
 
     url = _database_url(config)
     data_dir = _existing_dir(data_dir)
-    store = await open_postgres(url, os.environ)
-    assert isinstance(store, PostgresStore)
-    try:
+    async with _postgres(url) as store:
         report = await import_data_dir(data_dir, store)
-    finally:
-        await store.close()
-    return [f"from {data_dir} into {store.where}:", *report.lines()]
+        return [f"from {data_dir} into {store.where}:", *report.lines()]
 
 
 async def db_export(config: Config, data_dir: Path) -> list[str]:
     """The lines `paperboy db export` prints."""
     from bot.store.pg_export import export_to_data_dir
-    from bot.store.postgres import PostgresStore
 
     url = _database_url(config)
     data_dir = _absolute(data_dir)
+    async with _postgres(url) as store:
+        report = await export_to_data_dir(store, data_dir)
+        return [f"from {store.where} into {data_dir}:", *report.lines()]
+
+
+@asynccontextmanager
+async def _postgres(url: str) -> AsyncIterator[PostgresStore]:
+    from bot.store.postgres import PostgresStore
+
     store = await open_postgres(url, os.environ)
     assert isinstance(store, PostgresStore)
     try:
-        report = await export_to_data_dir(store, data_dir)
+        yield store
     finally:
         await store.close()
-    return [f"from {store.where} into {data_dir}:", *report.lines()]
 
 
 def _absolute(path: Path) -> Path:
