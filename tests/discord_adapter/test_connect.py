@@ -99,18 +99,25 @@ async def test_connect_does_not_wait_out_the_guild_stream_once_every_guild_arriv
 # --- the whole bot ----------------------------------------------------------------------------
 
 
-async def test_running_bot_catches_up_the_days_post_after_connecting(
-    fake_discord: FakeDiscord, services: Services
-) -> None:
-    services.clock.now = datetime(2026, 6, 12, 9, 40, tzinfo=UTC)  # after 09:00, within grace
-    fake_discord.clock = services.clock
+async def _serve_a_caught_up_post(fake: FakeDiscord, services: Services) -> DiscordAdapter:
+    """The whole bot started at 09:40, after the day's 09:00 post and within its grace:
+    served until the catch-up post is out, then stopped."""
+    services.clock.now = datetime(2026, 6, 12, 9, 40, tzinfo=UTC)
+    fake.clock = services.clock
     service = services.make(CHANNEL)
     adapter = DiscordAdapter(service, TOKEN, guild_ready_timeout=0.3)
     bot = asyncio.ensure_future(serve(service, [adapter], store=services.store,
                                       clock=services.clock))
-    await fake_discord.until(lambda: len(fake_discord.messages[CHANNEL_ID]) == 1 + len(PICKS))
+    await fake.until(lambda: len(fake.messages[CHANNEL_ID]) == 1 + len(PICKS))
     service.poster.stopping.set()
     await asyncio.wait_for(bot, 10)
+    return adapter
+
+
+async def test_running_bot_catches_up_the_days_post_after_connecting(
+    fake_discord: FakeDiscord, services: Services
+) -> None:
+    adapter = await _serve_a_caught_up_post(fake_discord, services)
     record = await services.store.get_post(adapter.identity.address(CHANNEL), DAY)  # type: ignore[union-attr,arg-type]
     assert record is not None and record.status == "posted"
 
@@ -138,13 +145,5 @@ async def test_connecting_syncs_no_commands(bot: Bot) -> None:
 async def test_running_bot_syncs_no_commands(
     fake_discord: FakeDiscord, services: Services
 ) -> None:
-    services.clock.now = datetime(2026, 6, 12, 9, 40, tzinfo=UTC)  # the day's post is due
-    fake_discord.clock = services.clock
-    service = services.make(CHANNEL)
-    adapter = DiscordAdapter(service, TOKEN, guild_ready_timeout=0.3)
-    bot = asyncio.ensure_future(serve(service, [adapter], store=services.store,
-                                      clock=services.clock))
-    await fake_discord.until(lambda: len(fake_discord.messages[CHANNEL_ID]) == 1 + len(PICKS))
-    service.poster.stopping.set()
-    await asyncio.wait_for(bot, 10)
+    await _serve_a_caught_up_post(fake_discord, services)
     assert fake_discord.paths("PUT", "/api/v10/applications/") == []

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from bot.channel_setup import ChannelSetup
 from bot.models import ChatRef, Paper, Saver
 
 T0 = datetime(2025, 5, 12, 9, 0, tzinfo=UTC)
 DAY = date(2025, 5, 12)
 CHANNEL = ChatRef("slack", "T1", "C1")
 OTHER_CHANNEL = ChatRef("slack", "T1", "C2")
+DISCORD_CHANNEL = ChatRef("discord", "G1", "55")
+# A channel set up from chat with every field away from its default.
+SETUP = ChannelSetup(CHANNEL, "08:30", "Europe/Paris", ("mon", "fri"), "U1", T0, "U2",
+                     ("diffusion",), ("survey",), 7)
 
 
 def paper(arxiv_id: str = "2505.01234", **changes: object) -> Paper:

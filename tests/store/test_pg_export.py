@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.channel_setup import ChannelSetup
 from bot.errors import StoreLocked
 from bot.models import ChatRef, Summary
 from bot.store import PostItem
@@ -23,12 +22,19 @@ from bot.store.postgres import PostgresStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.postgres import Database
 
-from ._factories import CHANNEL, DAY, OTHER_CHANNEL, T0, full_paper, paper, saver
+from ._factories import (
+    CHANNEL,
+    DAY,
+    DISCORD_CHANNEL,
+    OTHER_CHANNEL,
+    SETUP,
+    T0,
+    full_paper,
+    paper,
+    saver,
+)
 
-SETUP = ChannelSetup(CHANNEL, "08:30", "Europe/Paris", ("mon", "fri"), "U1", T0, "U2",
-                     ("diffusion",), ("survey",), 7)
-DISCORD = ChatRef("discord", "G1", "55")
-CHANNELS = (CHANNEL, OTHER_CHANNEL, DISCORD)
+CHANNELS = (CHANNEL, OTHER_CHANNEL, DISCORD_CHANNEL)
 DAYS = [DAY + timedelta(days=d) for d in range(-2, 2)]
 TEAMS = [("discord", "G1"), ("slack", "T1")]
 SUMMARIES = [("2505.01234", "llm", "m-1"), ("2505.01234", "extractive", None),
@@ -83,8 +89,8 @@ async def _grow_on_postgres(store: PostgresStore) -> None:
     await store.record_items(CHANNEL, DAY, [PostItem("2505.22222", "2505.22222", "2.1"),
                                             PostItem("2505.22223", "2505.22223", "2.2")],
                              status="posted")
-    await store.claim_post(DISCORD, DAY, "replica-a:7", T0, [PostItem("note", None, "99")])
-    await store.finish_post(DISCORD, DAY, "empty")
+    await store.claim_post(DISCORD_CHANNEL, DAY, "replica-a:7", T0, [PostItem("note", None, "99")])
+    await store.finish_post(DISCORD_CHANNEL, DAY, "empty")
     tomorrow = DAY + timedelta(days=1)
     await store.claim_post(CHANNEL, tomorrow, "replica-b:9", T0 + timedelta(days=1),
                            [PostItem("header", None, "3.0")])

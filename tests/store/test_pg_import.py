@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.channel_setup import ChannelSetup
 from bot.errors import StoreLocked
 from bot.models import ChatRef, Summary
 from bot.store import PostItem
@@ -18,11 +17,17 @@ from bot.store.postgres import PostgresStore
 from bot.store.tinydb import TinyDBStore
 from tests.fakes.postgres import Database
 
-from ._factories import CHANNEL, DAY, OTHER_CHANNEL, T0, full_paper, paper, saver
-
-SETUP = ChannelSetup(CHANNEL, "08:30", "Europe/Paris", ("mon", "fri"), "U1", T0, "U2",
-                     ("diffusion",), ("survey",), 7)
-DISCORD = ChatRef("discord", "G1", "55")
+from ._factories import (
+    CHANNEL,
+    DAY,
+    DISCORD_CHANNEL,
+    OTHER_CHANNEL,
+    SETUP,
+    T0,
+    full_paper,
+    paper,
+    saver,
+)
 
 
 async def _fill(data_dir: Path) -> None:
@@ -52,8 +57,8 @@ async def _fill(data_dir: Path) -> None:
         await store.record_items(CHANNEL, DAY, [PostItem("2505.22222", "2505.22222", None)])
         await store.claim_post(OTHER_CHANNEL, DAY, "host:2", T0)
         await store.finish_post(OTHER_CHANNEL, DAY, "empty")
-        await store.claim_post(DISCORD, DAY, "host:3", T0, [PostItem("note", None, "99")])
-        await store.finish_post(DISCORD, DAY, "empty")
+        await store.claim_post(DISCORD_CHANNEL, DAY, "host:3", T0, [PostItem("note", None, "99")])
+        await store.finish_post(DISCORD_CHANNEL, DAY, "empty")
         await store.put_channel_setup(SETUP)
         await store.set_meta("backfill", {"done": ["2025-04"], "n": 3})
     finally:
@@ -77,7 +82,7 @@ async def test_every_piece_of_team_state_arrives(data_dir: Path, target: Postgre
     await import_data_dir(data_dir, target)
     source = await TinyDBStore.open(data_dir, readonly=True)
     try:
-        for channel in (CHANNEL, OTHER_CHANNEL, DISCORD):
+        for channel in (CHANNEL, OTHER_CHANNEL, DISCORD_CHANNEL):
             assert await target.posted_ids(channel) == await source.posted_ids(channel)
             for back in range(3):
                 day = DAY - timedelta(days=back)
