@@ -8,6 +8,7 @@ counter, and failure injection chosen by the test. The upstream fakes build on i
     tests.fakes.llm_server.FakeOpenAI         an OpenAI-compatible /v1/chat/completions
     tests.fakes.refusing_port.refusing_url    an address where nothing listens (offline)
     tests.fakes.clock.FakeClock               a wall clock the test moves by hand
+    tests.fakes.disks.tmpfs / read_only_bind  real full or read-only disks (mounts; needs root)
 
 The `fake_hf` and `fake_arxiv` fixtures (empty running fakes) and `http` (the real client
 the sources use) are registered for every test in tests/conftest.py.

@@ -27,8 +27,8 @@ import pytest_asyncio
 from bot.config import AdminConfig
 from bot.store import PostRecord
 from bot.store.tinydb import TinyDBStore
+from tests.fakes.disks import fill, tmpfs
 from tests.fakes.slack_api import FakeSlack
-from tests.search._mounts import fill, tmpfs
 from tests.service.conftest import CHANNEL, DAY, PICKS, WHERE, Services
 from tests.slack.conftest import ScheduledBot, start_scheduled
 

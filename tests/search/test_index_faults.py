@@ -1,7 +1,7 @@
 """A read-only data directory or a full disk: search still answers from what exists, failed
 index writes are logged once, and the index on disk stays the last committed one.
 
-Faults are real filesystems (see tests/search/_mounts.py): a tmpfs remounted read-only, and
+Faults are real filesystems (see tests/fakes/disks.py): a tmpfs remounted read-only, and
 a small tmpfs filled to the last byte.
 """
 
@@ -18,7 +18,7 @@ from bot.search import INDEX_DIR, open_index
 from bot.search.index import PaperIndex
 from bot.search.searcher import Searcher
 from bot.store.memory import MemoryStore
-from tests.search._mounts import fill, remount_readonly, tmpfs
+from tests.fakes.disks import fill, remount_readonly, tmpfs
 from tests.search.conftest import DIT, SMALL_SET, paper, store_with_papers
 
 WOMBAT = paper("2403.00001", "Wombat burrows as shelters")
@@ -46,9 +46,16 @@ async def full_disk_searcher(disk: Path) -> AsyncIterator[Searcher]:
 
 
 # --- read-only data directory ---------------------------------------------------------------
-async def test_a_read_only_data_directory_still_searches_the_index(disk: Path) -> None:
-    await open_index(disk, await store_with_papers())
+async def _indexed_then_read_only(disk: Path) -> None:
+    """An index filled on `disk` and its writer let go, as a stopped bot leaves it; then
+    `disk` made read-only (a writer still holding files open would make the remount busy)."""
+    index = await open_index(disk, await store_with_papers())
+    index.release()
     remount_readonly(disk)
+
+
+async def test_a_read_only_data_directory_still_searches_the_index(disk: Path) -> None:
+    await _indexed_then_read_only(disk)
     index = await open_index(disk, await store_with_papers())
     assert await hit_ids(Searcher(index, MemoryStore(), None, None), "diffusion") == [
         DIT.arxiv_id
@@ -58,16 +65,14 @@ async def test_a_read_only_data_directory_still_searches_the_index(disk: Path) -
 async def test_a_read_only_data_directory_is_one_warning(
     disk: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await open_index(disk, await store_with_papers())
-    remount_readonly(disk)
+    await _indexed_then_read_only(disk)
     with caplog.at_level(logging.WARNING):
         await open_index(disk, await store_with_papers())
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
 
 
 async def test_a_read_only_data_directory_is_not_indexed_into(disk: Path) -> None:
-    await open_index(disk, await store_with_papers())
-    remount_readonly(disk)
+    await _indexed_then_read_only(disk)
     searcher = Searcher(await open_index(disk, await store_with_papers()), MemoryStore(),
                         None, None)
     assert await searcher.index_papers([WOMBAT]) == 0

@@ -20,8 +20,8 @@ from bot.events import Identity
 from bot.models import ChatRef
 from bot.store import PostItem
 from tests.fakes.clock import FakeClock
+from tests.fakes.disks import fill, tmpfs
 from tests.fakes.slack_api import FakeSlack
-from tests.search._mounts import fill, tmpfs
 from tests.service.conftest import CHANNEL, DAY, TEAM, WHERE, RecordingPublisher, Services
 
 from .conftest import ScheduledBot, start_scheduled

@@ -7,20 +7,17 @@ user sees: one line, the right exit status, nothing posted twice, nothing create
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from tests.conftest import HF_SAMPLE as SAMPLE
+from tests.fakes.disks import fill, read_only_bind, tmpfs
 from tests.fakes.hf_server import FakeHuggingFace, load_items
 from tests.fakes.ports import free_port
 from tests.scenarios.conftest import DAY, Run, config_text, run_paperboy
-from tests.search._mounts import fill, tmpfs
 
 CHANNEL = '\n[[channels]]\nname = "console"\nplatform = "console"\n'
 LEDGER = "posts/console/console/console/2026-06.json"
@@ -132,30 +129,12 @@ async def test_garbage_cache_is_kept_beside_for_inspection(
 # --- a read-only or missing data directory ------------------------------------------------
 
 
-@contextlib.contextmanager
-def _read_only_bind(directory: Path) -> Iterator[None]:
-    """`directory` bind-mounted read-only onto itself; skips when mounting is not allowed."""
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command: cannot make a real read-only directory")
-    try:
-        subprocess.run(["mount", "--bind", str(directory), str(directory)],
-                       check=True, capture_output=True)
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"mount not permitted here ({exc.stderr.decode().strip()[:80]})")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(directory)],
-                       check=True, capture_output=True)
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(directory)], check=False, capture_output=True)
-
-
 @pytest.fixture
 async def read_only(config: Path, data_dir: Path) -> AsyncIterator[Path]:
     """A data directory with a finished post and no lock file, mounted read-only."""
     await _post(config)
     (data_dir / "paperboy.lock").unlink()
-    with _read_only_bind(data_dir):
+    with read_only_bind(data_dir):
         yield data_dir
 
 

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,6 +26,7 @@ from bot.models import Paper
 from bot.runtime import open_runtime
 from bot.store import DataDirReadOnly, PostItem
 from bot.store.tinydb import TinyDBStore
+from tests.fakes.disks import remount_readonly, tmpfs
 
 from ._factories import CHANNEL, DAY, T0, paper, saver
 
@@ -197,30 +197,10 @@ async def test_reader_leaves_an_unreadable_cache_where_it_is(
 # --- mounted file systems -----------------------------------------------------------------
 
 
-def _mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, capture_output=True)
-
-
-@contextlib.contextmanager
-def _tmpfs(where: Path, size: str) -> Iterator[Path]:
-    """A fresh tmpfs of `size` at `where`; skips the test when this machine cannot mount."""
-    where.mkdir(parents=True, exist_ok=True)
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command: cannot make a real read-only or full file system")
-    try:
-        _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where))
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"mount not permitted here ({exc.stderr.decode().strip()[:80]})")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
-
-
 @pytest.fixture
 def readonly_dir(tmp_path: Path) -> Iterator[Path]:
     """A data directory holding a saved paper, on a file system remounted read-only."""
-    with _tmpfs(tmp_path / "mnt", "8m") as mount:
+    with tmpfs(tmp_path / "mnt", "8m") as mount:
         data = mount / "data"
 
         async def fill() -> None:
@@ -229,7 +209,7 @@ def readonly_dir(tmp_path: Path) -> Iterator[Path]:
             await store.close()
 
         asyncio.run(fill())
-        _mount("-o", "remount,ro", str(mount))
+        remount_readonly(mount)
         yield data
 
 
@@ -274,7 +254,7 @@ BIG = "x" * 200_000
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
-    with _tmpfs(tmp_path / "mnt", "1m") as mount:
+    with tmpfs(tmp_path / "mnt", "1m") as mount:
         yield mount
 
 
